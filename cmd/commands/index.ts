@@ -1,6 +1,7 @@
 // Every subcommand registers itself here, one line each, so adding one touches one line.
 import type { Command } from 'commander';
+import { registerCheckConfig } from './check-config';
 
-export function registerCommands(_program: Command): void {
-  // (subcommands are added here as their modules land)
+export function registerCommands(program: Command): void {
+  registerCheckConfig(program);
 }
