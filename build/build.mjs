@@ -57,7 +57,12 @@ for (const [name, a] of Object.entries(addons)) {
   manifest.addons[name] = { asset: a.asset, relativePath: a.relativePath, size: bytes.length };
 }
 manifest.contentHash = contentHash.digest('hex');
-const manifestFile = path.join(outDir, 'orch-native.json');
+// Intermediate files carry the build's pid, so two builds at once (two test runs) never mix them.
+const tmpTag = `tmp-${process.pid}`;
+process.on('exit', () => {
+  for (const f of fs.readdirSync(outDir)) if (f.includes(tmpTag)) fs.rmSync(path.join(outDir, f), { force: true });
+});
+const manifestFile = path.join(outDir, `orch-native.${tmpTag}.json`);
 fs.writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
 
 // 2. One CommonJS file. A SEA's require loads only built-ins, so every package is bundled and
@@ -111,7 +116,7 @@ const preferRequire = {
     });
   },
 };
-const bundleFile = path.join(outDir, 'orch.cjs');
+const bundleFile = path.join(outDir, `orch.${tmpTag}.cjs`);
 const bundleStarted = performance.now();
 const result = await esbuild.build({
   entryPoints: [path.join(root, 'cmd', 'orch.ts')],
@@ -133,8 +138,8 @@ const bundleMs = performance.now() - bundleStarted;
 if (result.errors.length) throw new BuildError('esbuild failed');
 
 // 3. The SEA blob: the bundle plus the addons and their manifest as assets.
-const blobFile = path.join(outDir, 'orch.blob');
-const seaConfigFile = path.join(outDir, 'sea-config.json');
+const blobFile = path.join(outDir, `orch.${tmpTag}.blob`);
+const seaConfigFile = path.join(outDir, `sea-config.${tmpTag}.json`);
 fs.writeFileSync(seaConfigFile, JSON.stringify({
   main: bundleFile,
   output: blobFile,
@@ -174,12 +179,18 @@ try {
 fs.chmodSync(tmpTarget, 0o755);
 fs.renameSync(tmpTarget, target);
 
+// Keep the bundle and manifest for reading (build/out/orch.cjs); drop the rest.
+fs.renameSync(bundleFile, path.join(outDir, 'orch.cjs'));
+fs.renameSync(manifestFile, path.join(outDir, 'orch-native.json'));
+fs.rmSync(blobFile, { force: true });
+fs.rmSync(seaConfigFile, { force: true });
+
 // 5. Smoke: the result must run on its own.
 const smoke = spawnSync(target, ['--version'], { encoding: 'utf8', timeout: 30_000 });
 if (smoke.status !== 0) throw new BuildError(`dist/orch --version failed (${smoke.status}):\n${smoke.stdout}${smoke.stderr}`);
 
 const mib = (n) => `${(n / 1048576).toFixed(1)} MiB`;
-const bundleBytes = fs.statSync(bundleFile).size;
+const bundleBytes = fs.statSync(path.join(outDir, 'orch.cjs')).size;
 const assetBytes = Object.values(manifest.addons).reduce((n, a) => n + a.size, 0);
 console.log(`built ${path.relative(root, target)}: ${smoke.stdout.trim()}`);
 console.log(`  node ${process.version} SEA (local binary, postject), bundle ${mib(bundleBytes)} in ${bundleMs.toFixed(0)} ms, ` +

@@ -1,7 +1,9 @@
 // Every subcommand registers itself here, one line each, so adding one touches one line.
 import type { Command } from 'commander';
 import { registerCheckConfig } from './check-config';
+import { registerStore } from './store';
 
 export function registerCommands(program: Command): void {
   registerCheckConfig(program);
+  registerStore(program);
 }
