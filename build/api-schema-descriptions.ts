@@ -1,3 +1,170 @@
-// orch's own short descriptions for `kubectl explain`, merged into the generated definitions.
-export const commonFieldDescriptions: Record<string, string> = {};
-export const definitionDescriptions: Record<string, { description?: string; fields?: Record<string, string> }> = {};
+// orch's own short descriptions, shown by `kubectl explain`; merged into the generated
+// definitions by build/gen-api-schema.ts. Written for orch, in its own words.
+
+/** Fields that mean the same thing wherever they appear. */
+export const commonFieldDescriptions: Record<string, string> = {
+  apiVersion: 'The versioned schema of this object (v1, apps/v1, ...); servers convert to the versions they know.',
+  kind: 'The kind of this object, in CamelCase (Pod, Deployment, ...). Set by the client; the server checks it.',
+  metadata: 'Metadata every object carries: name, namespace, labels, annotations, owner references, and the fields the server maintains (uid, resourceVersion, creationTimestamp).',
+  spec: 'The desired state: what the user wants this object to be.',
+  status: 'The observed state, written by the system (controllers, the node agent); read-only for users.',
+  items: 'The objects of this list.',
+};
+
+const core = 'io.k8s.api.core.v1';
+const apps = 'io.k8s.api.apps.v1';
+const meta = 'io.k8s.apimachinery.pkg.apis.meta.v1';
+
+type Entry = { description?: string; fields?: Record<string, string> };
+
+const kinds: Record<string, string> = {
+  [`${core}.ConfigMap`]: 'Non-secret configuration as key-value pairs, consumed by pods as environment variables, command arguments or files in a volume.',
+  [`${core}.Endpoints`]: 'The addresses and ports behind a Service, kept by the endpoints controller. EndpointSlice is the newer form.',
+  [`${core}.Event`]: 'A report of something that happened to an object (a pod scheduled, an image pulled, a probe failed). Events expire after a while.',
+  [`${core}.LimitRange`]: 'Default and allowed minimum/maximum resource requests and limits for the containers, pods and claims of a namespace.',
+  [`${core}.Namespace`]: 'A scope for names: most objects live in a namespace, and deleting a namespace deletes everything in it.',
+  [`${core}.Node`]: 'A machine that runs pods. Its agent registers it, reports capacity and conditions, and renews its lease.',
+  [`${core}.PersistentVolumeClaim`]: "A user's request for storage, bound to a PersistentVolume that satisfies it.",
+  [`${core}.PersistentVolume`]: 'A piece of storage in the cluster, provisioned by an administrator or dynamically through a StorageClass.',
+  [`${core}.Pod`]: 'The smallest unit the cluster runs: one or more containers sharing a network namespace and volumes, scheduled together onto one node.',
+  [`${core}.ResourceQuota`]: 'Caps on the total resources and object counts a namespace may use.',
+  [`${core}.Secret`]: 'Sensitive data (passwords, tokens, keys) as key-value pairs; values in data are base64-encoded.',
+  [`${core}.ServiceAccount`]: 'An identity for processes running in pods; its tokens authenticate them to the API server.',
+  [`${core}.Service`]: 'A stable virtual IP and DNS name in front of the pods its selector matches, load-balanced by the node proxy.',
+  [`${core}.Binding`]: 'Binds a pod to a node; the scheduler creates it through the pods/binding subresource.',
+  [`${core}.PodSpec`]: 'What a pod runs: its containers, volumes, restart policy, scheduling constraints and security settings.',
+  [`${core}.PodStatus`]: 'Where a pod is in its life (phase, conditions), its IPs, and the state of each container.',
+  [`${core}.Container`]: 'One container of a pod: the image to run, its command, environment, ports, resources and probes.',
+  [`${core}.PodTemplateSpec`]: 'The pod a workload controller creates: metadata (labels must match the selector) and spec.',
+  [`${core}.ServiceSpec`]: 'How a Service exposes its pods: type, ports, selector and cluster IP.',
+  [`${core}.ServicePort`]: 'One port a Service exposes and the target port on its pods.',
+  [`${core}.Volume`]: 'A named volume of a pod; exactly one source (emptyDir, hostPath, configMap, secret, persistentVolumeClaim, ...) must be set.',
+  [`${core}.EnvVar`]: 'An environment variable of a container: a literal value or a reference to a ConfigMap key, Secret key or pod field.',
+  [`${core}.ContainerPort`]: 'A port a container listens on; informational, except for hostPort.',
+  [`${core}.ResourceRequirements`]: 'Compute resources of a container: requests guide scheduling, limits are enforced at run time.',
+  [`${core}.Probe`]: 'A health check run by the node agent: an HTTP GET, a TCP connect, a gRPC call or a command.',
+  [`${apps}.ControllerRevision`]: 'An immutable snapshot of a DaemonSet or StatefulSet template, used for rollbacks.',
+  [`${apps}.DaemonSet`]: 'Runs one copy of a pod on every node (or on the nodes its selector picks).',
+  [`${apps}.Deployment`]: 'Declarative updates for pods: keeps the wanted number of replicas through ReplicaSets and rolls out template changes gradually.',
+  [`${apps}.DeploymentSpec`]: 'The wanted state of a Deployment: replicas, selector, pod template and rollout strategy.',
+  [`${apps}.DeploymentStrategy`]: 'How a Deployment replaces old pods with new ones: RollingUpdate (default) or Recreate.',
+  [`${apps}.ReplicaSet`]: 'Keeps a given number of identical pods running. Usually owned by a Deployment.',
+  [`${apps}.StatefulSet`]: 'Runs pods with stable names, stable network identities and per-pod persistent storage, created and updated in order.',
+  'io.k8s.api.events.v1.Event': 'A report of something that happened in the cluster, in the events.k8s.io form (reason, note, regarding, series).',
+  'io.k8s.api.authentication.v1.SelfSubjectReview': 'Asks the server who the caller is: the user name, groups and extra attributes it authenticated.',
+  'io.k8s.api.authentication.v1.TokenReview': 'Asks the server to authenticate a bearer token and report the user it belongs to.',
+  'io.k8s.api.authentication.v1.TokenRequest': 'Asks for a new, time-bound token of a ServiceAccount, optionally bound to a pod or secret.',
+  'io.k8s.api.authorization.v1.LocalSubjectAccessReview': 'Asks whether a user may perform an action within one namespace.',
+  'io.k8s.api.authorization.v1.SelfSubjectAccessReview': 'Asks whether the caller may perform an action (`kubectl auth can-i`).',
+  'io.k8s.api.authorization.v1.SelfSubjectRulesReview': 'Lists the actions the caller may perform in a namespace.',
+  'io.k8s.api.authorization.v1.SubjectAccessReview': 'Asks whether a given user or group may perform an action.',
+  'io.k8s.api.batch.v1.CronJob': 'Creates Jobs on a repeating schedule written in cron syntax.',
+  'io.k8s.api.batch.v1.Job': 'Runs pods until a given number of them finish successfully.',
+  'io.k8s.api.networking.v1.IngressClass': 'Names an ingress controller and its parameters; Ingresses pick one by name.',
+  'io.k8s.api.networking.v1.Ingress': 'HTTP(S) routing from outside the cluster to Services, by host and path.',
+  'io.k8s.api.networking.v1.NetworkPolicy': 'Which traffic may reach, and leave, the pods its selector matches.',
+  'io.k8s.api.policy.v1.PodDisruptionBudget': 'Limits how many pods of a set voluntary disruptions (drains, evictions) may take down at once.',
+  'io.k8s.api.policy.v1.Eviction': 'Asks to evict a pod, honouring its PodDisruptionBudgets (the pods/eviction subresource).',
+  'io.k8s.api.rbac.v1.ClusterRoleBinding': 'Grants the permissions of a ClusterRole to users, groups or service accounts across the whole cluster.',
+  'io.k8s.api.rbac.v1.ClusterRole': 'A set of permissions (rules) that apply cluster-wide or can be bound within namespaces.',
+  'io.k8s.api.rbac.v1.RoleBinding': 'Grants the permissions of a Role or ClusterRole to subjects within one namespace.',
+  'io.k8s.api.rbac.v1.Role': 'A set of permissions (rules) within one namespace.',
+  'io.k8s.api.storage.v1.StorageClass': 'A kind of storage the cluster offers, with the provisioner and parameters used to create volumes dynamically.',
+  'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition': 'Adds a new resource type to the API, with its names, versions and an OpenAPI schema that validates its objects.',
+  'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps': 'An OpenAPI v3 schema (a subset of JSON Schema) describing and validating custom objects.',
+  'io.k8s.api.coordination.v1.Lease': 'A lock with a holder and a renewal time, used for leader election and node heartbeats.',
+  'io.k8s.api.discovery.v1.EndpointSlice': 'A part of the endpoints behind a Service: addresses, their readiness and ports.',
+  'io.k8s.api.settings.v1alpha1.PodPreset': 'Injects environment variables, volumes and volume mounts into the pods its selector matches when they are created.',
+  'io.k8s.api.autoscaling.v1.Scale': 'The replica count of a scalable resource (the scale subresource of Deployments, ReplicaSets and StatefulSets).',
+  [`${meta}.ObjectMeta`]: 'Metadata every stored object has.',
+  [`${meta}.ListMeta`]: 'Metadata of a list: its resourceVersion and the continue token of a paginated read.',
+  [`${meta}.LabelSelector`]: 'Selects objects by labels: every matchLabels pair and every matchExpressions requirement must hold. An empty selector matches everything.',
+  [`${meta}.Status`]: 'The result of a call that returns no object, and the body of every error.',
+  [`${meta}.DeleteOptions`]: 'Options of a delete: grace period, preconditions, what happens to dependents, dry run.',
+  [`${meta}.OwnerReference`]: 'Points at the object that owns this one; the garbage collector deletes dependents whose owners are gone.',
+  [`${meta}.ManagedFieldsEntry`]: 'The set of fields one manager owns, as tracked by server-side apply.',
+};
+
+const fields: Record<string, Record<string, string>> = {
+  [`${meta}.ObjectMeta`]: {
+    name: 'Unique within a namespace (or the cluster, for cluster-scoped kinds). Required when creating, unless generateName is set. Cannot be changed.',
+    generateName: 'A prefix from which the server makes a unique name by appending random characters, when name is empty.',
+    namespace: 'The namespace the object lives in; empty for cluster-scoped kinds. Cannot be changed.',
+    labels: 'Key-value pairs for organising and selecting objects (by selectors of Services, ReplicaSets, ...).',
+    annotations: 'Key-value pairs for tools and people; not used for selection.',
+    uid: 'Unique in time and space, set by the server at creation. Read-only.',
+    resourceVersion: 'An opaque version the server changes on every write; send it back to detect conflicting updates. Read-only.',
+    generation: 'A sequence number of changes to the desired state (spec), set by the server. Read-only.',
+    creationTimestamp: 'When the server created the object (RFC 3339, UTC). Read-only.',
+    deletionTimestamp: 'When the object will be deleted; set by the server when deletion was requested and finalizers or a grace period are pending. Read-only.',
+    deletionGracePeriodSeconds: 'Seconds the object is allowed to terminate gracefully before removal. Read-only.',
+    finalizers: 'Names of the parties that must finish their clean-up before the object is removed.',
+    ownerReferences: 'The objects this one depends on; when all owners are gone, the garbage collector deletes it.',
+    managedFields: 'Which manager owns which fields, as recorded by server-side apply. Mostly for internal use.',
+  },
+  [`${core}.PodSpec`]: {
+    containers: 'The containers of the pod. At least one is required; the list cannot change after creation.',
+    initContainers: 'Containers run one after another, each to completion, before the app containers start.',
+    volumes: 'Volumes the containers of the pod may mount.',
+    restartPolicy: 'Restart policy of the containers: Always (default), OnFailure or Never.',
+    nodeName: 'The node the pod runs on. Set by the scheduler through the binding subresource; setting it yourself skips scheduling.',
+    nodeSelector: 'Labels a node must have for the pod to be scheduled onto it.',
+    serviceAccountName: 'The ServiceAccount whose identity the pod runs with (default: "default").',
+    terminationGracePeriodSeconds: 'Seconds between the stop signal and the kill when the pod is deleted (default 30).',
+    dnsPolicy: 'How the pod resolves names: ClusterFirst (default), ClusterFirstWithHostNet, Default or None.',
+    hostNetwork: "Run the pod in the node's network namespace.",
+    tolerations: 'Taints this pod tolerates.',
+    schedulerName: 'The scheduler that places this pod (default: default-scheduler).',
+  },
+  [`${core}.Container`]: {
+    name: 'Name of the container, unique within the pod (a DNS label). Cannot be changed.',
+    image: 'The image to run, e.g. busybox:1.36 or registry.example.com/app@sha256:....',
+    imagePullPolicy: 'When to pull the image: Always, IfNotPresent or Never. Defaults to Always for :latest or untagged images, else IfNotPresent.',
+    command: "The entrypoint, replacing the image's ENTRYPOINT.",
+    args: "Arguments to the entrypoint, replacing the image's CMD.",
+    env: 'Environment variables to set in the container.',
+    ports: 'Ports the container exposes; informational, except hostPort.',
+    resources: 'Compute resources the container requests and is limited to.',
+    volumeMounts: 'Volumes of the pod to mount into the container.',
+    livenessProbe: 'A check whose failure restarts the container.',
+    readinessProbe: 'A check whose failure removes the pod from Service endpoints.',
+    workingDir: 'The working directory; defaults to the image’s.',
+  },
+  [`${apps}.DeploymentSpec`]: {
+    replicas: 'Number of pods wanted (default 1).',
+    selector: "Label selector of the pods this Deployment manages; must match the template's labels. Cannot be changed.",
+    template: 'The pod to run.',
+    strategy: 'How old pods are replaced by new ones.',
+    revisionHistoryLimit: 'Old ReplicaSets kept for rollback (default 10).',
+    progressDeadlineSeconds: 'Seconds a rollout may make no progress before it is reported failed (default 600).',
+    minReadySeconds: 'Seconds a new pod must be ready before it counts as available (default 0).',
+    paused: 'Stops the rollout of template changes while true.',
+  },
+  [`${core}.ServiceSpec`]: {
+    type: 'ClusterIP (default), NodePort, LoadBalancer or ExternalName.',
+    selector: 'Label selector of the pods that receive the traffic.',
+    ports: 'The ports this Service exposes.',
+    clusterIP: 'The virtual IP, allocated by the server unless given; "None" makes a headless Service. Cannot be changed.',
+  },
+  [`${core}.ServicePort`]: {
+    port: 'The port the Service exposes.',
+    targetPort: "The pods' port: a number or the name of a container port. Defaults to port.",
+    protocol: 'TCP (default), UDP or SCTP.',
+    nodePort: 'The port opened on every node for NodePort and LoadBalancer Services; allocated from 30000-32767 unless given.',
+    name: 'Name of the port; required when there is more than one.',
+  },
+  [`${core}.ConfigMap`]: {
+    data: 'UTF-8 values by key.',
+    binaryData: 'Binary values by key, base64-encoded in JSON.',
+    immutable: 'When true, data can no longer change; only deletion is allowed.',
+  },
+  [`${core}.Secret`]: {
+    data: 'Values by key, base64-encoded in JSON.',
+    stringData: 'Write-only convenience: plain values merged into data on write.',
+    type: 'Opaque (default), kubernetes.io/service-account-token, kubernetes.io/dockerconfigjson, kubernetes.io/tls, ...',
+  },
+};
+
+export const definitionDescriptions: Record<string, Entry> = {};
+for (const [def, description] of Object.entries(kinds)) definitionDescriptions[def] = { description };
+for (const [def, f] of Object.entries(fields)) definitionDescriptions[def] = { ...(definitionDescriptions[def] ?? {}), fields: f };
