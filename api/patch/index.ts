@@ -17,7 +17,7 @@ import { strategicMergePatch } from './strategic';
 export { PatchError, type PatchErrorCode } from './errors';
 export { cloneJSON, deepEqual, isObject, type JSONObject, type JSONValue } from './json';
 export {
-  builtinTableSchema, nodeFor, schemaNode, UNKNOWN,
+  builtinKindSchema, nodeFor, schemaNode, UNKNOWN,
   type GroupVersionKindLike, type ListType, type NodeKind, type OpenAPISchema, type SchemaNode, type SchemaResolver, type SchemaSource,
 } from './schema';
 

@@ -4,27 +4,11 @@
 // CRD's openAPIV3Schema). Nodes are compiled lazily and cached, so a lookup on the write path is a
 // Map hit, not a walk over the definitions.
 
+import { definitionOfRef, schemaForKind, type SchemaObject } from '../schema';
 import type { JSONValue } from './json';
 
-/** The parts of an OpenAPI v3 schema object this module reads. */
-export interface OpenAPISchema {
-  type?: string | string[];
-  properties?: Record<string, OpenAPISchema>;
-  items?: OpenAPISchema;
-  additionalProperties?: OpenAPISchema | boolean;
-  $ref?: string;
-  allOf?: OpenAPISchema[];
-  default?: unknown;
-  'x-kubernetes-patch-strategy'?: string;
-  'x-kubernetes-patch-merge-key'?: string;
-  'x-kubernetes-list-type'?: string;
-  'x-kubernetes-list-map-keys'?: string[];
-  'x-kubernetes-map-type'?: string;
-  'x-kubernetes-int-or-string'?: boolean;
-  'x-kubernetes-preserve-unknown-fields'?: boolean;
-  'x-kubernetes-embedded-resource'?: boolean;
-  [extension: string]: unknown;
-}
+/** An OpenAPI v3 schema object (api/schema's SchemaObject; a CRD's openAPIV3Schema has the same shape). */
+export type OpenAPISchema = SchemaObject;
 
 /** Follows a `$ref` to its definition; undefined if the reference is unknown. */
 export type SchemaResolver = (schema: OpenAPISchema) => OpenAPISchema | undefined;
@@ -82,7 +66,7 @@ function deduceListType(explicit: string | undefined, strategies: readonly strin
 }
 
 function typeOf(s: OpenAPISchema): string | undefined {
-  return Array.isArray(s.type) ? s.type.find((t) => t !== 'null') : s.type;
+  return s.type;
 }
 
 class OpenAPINode implements SchemaNode {
@@ -155,7 +139,11 @@ class OpenAPINode implements SchemaNode {
     const items = this.items;
     if (!(items instanceof OpenAPINode)) return undefined;
     const prop = items.target.properties?.[name];
-    return prop && prop.default !== undefined ? (prop.default as JSONValue) : undefined;
+    if (prop && prop.default !== undefined) return prop.default as JSONValue;
+    // Every built-in list keyed by protocol (container, service and endpoint ports) defaults it to
+    // TCP (+default="TCP" upstream), so the item's key carries it even when a client omits it.
+    if (name === 'protocol' && prop) return 'TCP';
+    return undefined;
   }
 }
 
@@ -176,103 +164,21 @@ export function schemaNode(schema: OpenAPISchema, resolve: SchemaResolver = iden
 }
 
 export function isSchemaNode(v: unknown): v is SchemaNode {
-  return v instanceof OpenAPINode || v instanceof UnknownNode || v instanceof TableNode;
+  return v instanceof OpenAPINode || v instanceof UnknownNode;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Stand-in until api/schema serves the built-in definitions: the merge keys, strategies and list
-// types of k8s.io/api v0.32 that matter for patches (kube-api-compat.md §5), by field name.
+const definitionResolver: SchemaResolver = (s) => (s.$ref !== undefined ? definitionOfRef(s.$ref) : undefined);
+const kindRoots = new Map<string, SchemaNode>();
 
-interface TableEntry { strategy?: string; key?: string; listType?: ListType; mapKeys?: string[]; keyDefaults?: Record<string, JSONValue> }
-
-const containerLists = new Set(['containers', 'initContainers', 'ephemeralContainers']);
-const byName: Record<string, TableEntry> = {
-  env: { strategy: 'merge', key: 'name' },
-  volumeMounts: { strategy: 'merge', key: 'mountPath' },
-  volumeDevices: { strategy: 'merge', key: 'devicePath' },
-  volumes: { strategy: 'merge,retainKeys', key: 'name' },
-  imagePullSecrets: { strategy: 'merge', key: 'name' },
-  hostAliases: { strategy: 'merge', key: 'ip' },
-  topologySpreadConstraints: { strategy: 'merge', key: 'topologyKey', listType: 'map', mapKeys: ['topologyKey', 'whenUnsatisfiable'] },
-  conditions: { strategy: 'merge', key: 'type' },
-  podIPs: { strategy: 'merge', key: 'ip' },
-  hostIPs: { strategy: 'merge', key: 'ip' },
-  ownerReferences: { strategy: 'merge', key: 'uid' },
-  finalizers: { strategy: 'merge', listType: 'set' },
-  tolerations: { listType: 'atomic' },
-  taints: { listType: 'atomic' },
-  subsets: { listType: 'atomic' },
-};
-/** Fields that are string maps (additionalProperties), not structs. */
-const mapFields = new Set(['labels', 'annotations', 'nodeSelector', 'data', 'binaryData', 'stringData', 'limits', 'requests',
-  'matchLabels', 'capacity', 'allocatable', 'overhead']);
-/** Structs marked x-kubernetes-map-type: atomic. */
-const atomicStructs = new Set(['selector', 'nodeAffinity', 'fieldRef', 'resourceFieldRef', 'configMapKeyRef', 'secretKeyRef', 'labelSelector', 'namespaceSelector']);
-
-class TableNode implements SchemaNode {
-  readonly patchStrategies: readonly string[];
-  readonly patchMergeKey: string | undefined;
-  readonly listType: ListType;
-  readonly listMapKeys: readonly string[];
-  readonly atomicMap: boolean;
-  private readonly children = new Map<string, SchemaNode>();
-  private itemsNode: SchemaNode | undefined;
-  private readonly entry: TableEntry | undefined;
-
-  constructor(readonly kind: NodeKind, private readonly name: string, private readonly parent: TableNode | undefined, private readonly gvk: GroupVersionKindLike) {
-    let entry = byName[name];
-    if (containerLists.has(name)) entry = { strategy: 'merge', key: 'name' };
-    if (name === 'ports') {
-      entry = parent?.name === 'spec' && gvk.kind === 'Service'
-        ? { strategy: 'merge', key: 'port', listType: 'map', mapKeys: ['port', 'protocol'], keyDefaults: { protocol: 'TCP' } }
-        : { strategy: 'merge', key: 'containerPort', listType: 'map', mapKeys: ['containerPort', 'protocol'], keyDefaults: { protocol: 'TCP' } };
-    }
-    if (name === 'addresses' && gvk.kind === 'Node') entry = { strategy: 'merge', key: 'type' };
-    if (name === 'strategy' && gvk.kind === 'Deployment') entry = { strategy: 'retainKeys' };
-    this.entry = entry;
-    this.patchStrategies = entry?.strategy ? entry.strategy.split(',') : [];
-    this.patchMergeKey = entry?.key;
-    this.listType = deduceListType(entry?.listType, this.patchStrategies, this.patchMergeKey);
-    this.listMapKeys = entry?.mapKeys ?? (this.listType === 'map' && this.patchMergeKey ? [this.patchMergeKey] : []);
-    this.atomicMap = atomicStructs.has(name) && !(name === 'selector' && gvk.kind === 'Service' && parent?.name === 'spec');
-  }
-
-  private make(name: string, isItem: boolean): SchemaNode {
-    const isMap = mapFields.has(name) || (name === 'selector' && this.gvk.kind === 'Service' && this.name === 'spec');
-    if (!isItem && this.kind === 'map') return UNKNOWN; // values of string maps
-    const listish = !isItem && (byName[name] !== undefined || containerLists.has(name) || name === 'ports' || name === 'addresses' || name === 'args' || name === 'command');
-    const kind: NodeKind = listish ? 'list' : isMap ? 'map' : 'struct';
-    return new TableNode(kind, isItem ? `${this.name}[]` : name, this, this.gvk);
-  }
-
-  field(name: string): SchemaNode {
-    if (this.kind === 'list' || this.kind === 'scalar') return UNKNOWN;
-    let n = this.children.get(name);
-    if (!n) { n = this.make(name, false); this.children.set(name, n); }
-    return n;
-  }
-  hasField(): boolean { return this.kind === 'struct'; }
-  get items(): SchemaNode {
-    if (!this.itemsNode) {
-      const scalarItems = this.listType === 'set' || this.name === 'args' || this.name === 'command';
-      this.itemsNode = scalarItems ? UNKNOWN : this.make(this.name, true);
-    }
-    return this.itemsNode;
-  }
-  keyDefault(name: string): JSONValue | undefined { return this.entry?.keyDefaults?.[name]; }
-}
-
-const tableRoots = new Map<string, SchemaNode>();
-
-/**
- * Stand-in for built-in kinds until api/schema provides their definitions: merge keys and list
- * types by field name (kube-api-compat.md §5). Every field is taken to be a struct unless it is a
- * known string map.
- */
-export function builtinTableSchema(gvk: GroupVersionKindLike): SchemaNode {
+/** The node of a built-in kind from api/schema's definitions; `unknown` for kinds it does not define. */
+export function builtinKindSchema(gvk: GroupVersionKindLike): SchemaNode {
   const id = `${gvk.group}/${gvk.version}/${gvk.kind}`;
-  let n = tableRoots.get(id);
-  if (!n) { n = new TableNode('struct', '', undefined, gvk); tableRoots.set(id, n); }
+  let n = kindRoots.get(id);
+  if (!n) {
+    const def = schemaForKind(gvk);
+    n = def ? schemaNode(def, definitionResolver) : UNKNOWN;
+    kindRoots.set(id, n);
+  }
   return n;
 }
 
@@ -282,5 +188,5 @@ export type SchemaSource = GroupVersionKindLike | { schema: OpenAPISchema; resol
 export function nodeFor(source: SchemaSource): SchemaNode {
   if (isSchemaNode(source)) return source;
   if ('schema' in source && typeof source.schema === 'object') return schemaNode(source.schema, source.resolve);
-  return builtinTableSchema(source as GroupVersionKindLike);
+  return builtinKindSchema(source as GroupVersionKindLike);
 }

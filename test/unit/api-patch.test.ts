@@ -1,6 +1,6 @@
 // Replays the PATCH bodies kubectl 1.32 sends (kube-api-compat.md §5) against live objects and checks
 // the result the apiserver would store. Each strategic-merge case runs against two schema sources:
-// the OpenAPI definitions (as api/schema serves them) and the built-in merge-key table.
+// hand-written OpenAPI fragments and the kind's generated definitions in api/schema.
 import { describe, expect, it } from 'vitest';
 import {
   applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError, type SchemaSource,
@@ -47,7 +47,7 @@ function liveDeployment(): any {
   };
 }
 
-const sources: Array<[string, SchemaSource]> = [['OpenAPI schema', deploymentSchema], ['built-in table', appsV1Deployment]];
+const sources: Array<[string, SchemaSource]> = [['OpenAPI schema', deploymentSchema], ['api/schema definitions of apps/v1 Deployment', appsV1Deployment]];
 
 function expectPatchError(fn: () => unknown, code: string, status: number): PatchError {
   let caught: unknown;
