@@ -89,7 +89,9 @@ module.exports = function bindings(name) {
       resolveDir: root,
       loader: 'js',
       contents: args.path === koffiPlatformPkg
-        ? `module.exports = require(${JSON.stringify(nativeAddonsModule)}).loadEmbeddedAddon('koffi');`
+        // koffi swallows this error and reports "Cannot find the native Koffi module": say why first.
+        ? `try { module.exports = require(${JSON.stringify(nativeAddonsModule)}).loadEmbeddedAddon('koffi'); }
+catch (err) { process.stderr.write('orch: ' + err.message + '\\n'); throw err; }`
         : `module.exports = undefined;`,
     }));
     // ws's optional accelerators: absent, as ws expects them to be (it catches the failure).

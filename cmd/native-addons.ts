@@ -163,6 +163,12 @@ export function loadEmbeddedAddon(name: NativeAddonName): object {
     throw new NativeAddonError('NativeAddonLoadFailed', `cannot load the ${name} addon from ${file}: ${(err as Error).message}`, { cause: err });
   }
   loaded.set(name, exports);
+  if (name === 'koffi') {
+    // koffi's own fallback looks in <process.resourcesPath>/koffi/<triplet>/koffi.node: the same
+    // layout, so koffi entry points the bundle does not redirect find the addon too.
+    const proc = process as NodeJS.Process & { resourcesPath?: string };
+    proc.resourcesPath ??= versionedCacheDir(m);
+  }
   return exports;
 }
 
