@@ -34,7 +34,7 @@ function arg(name: string): string {
 }
 
 function gitShow(dir: string, tag: string, file: string): string {
-  return execFileSync('git', ['--git-dir', dir.endsWith('.git') || fs.existsSync(path.join(dir, 'HEAD')) ? dir : path.join(dir, '.git'), 'show', `${tag}:${file}`], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return execFileSync('git', ['--git-dir', gitDir(dir), 'show', `${tag}:${file}`], { encoding: 'utf8', maxBuffer: 64 << 20 });
 }
 
 // ---- proto parsing (the generated.proto files are flat and regular: no nesting, no enums) ----
@@ -43,13 +43,41 @@ interface ProtoField {
   name: string; number: number; label: 'optional' | 'repeated' | 'map';
   type: string; mapValue?: string; markers: Record<string, string[]>;
 }
-interface ProtoMessage { def: string; pkg: string; name: string; fields: ProtoField[]; markers: Record<string, string[]> }
+interface ProtoMessage { def: string; pkg: string; name: string; fields: ProtoField[]; markers: Record<string, string[]>; goFields?: Map<number, GoField> }
+/** What the Go struct says of a field: a pointer keeps a zero value in JSON, omitempty drops it. */
+interface GoField { pointer: boolean; omitEmpty: boolean }
 
 function definitionName(protoPackage: string): string {
   return 'io.' + protoPackage.replace(/^k8s\.io\./, 'k8s.').replace('apiextensions_apiserver', 'apiextensions-apiserver');
 }
 
-function parseProto(text: string, messages: Map<string, ProtoMessage>): void {
+/** Reads the Go structs of a package: for each struct, protobuf field number -> pointer/omitempty. */
+function parseGoStructs(dir: string, tag: string, pkgPath: string): Map<string, Map<number, GoField>> {
+  const out = new Map<string, Map<number, GoField>>();
+  const files = execFileSync('git', ['--git-dir', gitDir(dir), 'ls-tree', '--name-only', tag, `${pkgPath}/`], { encoding: 'utf8' })
+    .split('\n').filter((f) => f.endsWith('.go') && !/(_test|generated\.pb|swagger_doc_generated)\.go$/.test(f) && !path.basename(f).startsWith('zz_'));
+  for (const f of files) {
+    let current: Map<number, GoField> | undefined;
+    for (const line of gitShow(dir, tag, f).split('\n')) {
+      const st = /^type (\w+) struct \{/.exec(line);
+      if (st) { current = new Map(); out.set(st[1], current); continue; }
+      if (line.startsWith('}')) { current = undefined; continue; }
+      if (!current) continue;
+      const field = /^\t(?:\w+\s+)?([*\[\]\w.]+)\s+`([^`]*)`/.exec(line);
+      const pb = field && /protobuf:"\w+,(\d+),/.exec(field[2]);
+      if (!field || !pb) continue;
+      const json = /json:"([^"]*)"/.exec(field[2])?.[1] ?? '';
+      current.set(Number(pb[1]), { pointer: field[1].startsWith('*'), omitEmpty: json.split(',').includes('omitempty') });
+    }
+  }
+  return out;
+}
+
+function gitDir(dir: string): string {
+  return fs.existsSync(path.join(dir, 'HEAD')) ? dir : path.join(dir, '.git');
+}
+
+function parseProto(text: string, messages: Map<string, ProtoMessage>, goStructs?: Map<string, Map<number, GoField>>): void {
   const pkg = /^package ([\w.]+);/m.exec(text)![1];
   let markers: Record<string, string[]> = {};
   let current: ProtoMessage | undefined;
@@ -61,7 +89,7 @@ function parseProto(text: string, messages: Map<string, ProtoMessage>): void {
     if (line === '') { if (!current) markers = {}; continue; }
     const msg = /^message (\w+) \{$/.exec(line);
     if (msg) {
-      current = { def: `${definitionName(pkg)}.${msg[1]}`, pkg, name: msg[1], fields: [], markers };
+      current = { def: `${definitionName(pkg)}.${msg[1]}`, pkg, name: msg[1], fields: [], markers, goFields: goStructs?.get(msg[1]) };
       messages.set(current.def, current);
       markers = {};
       continue;
@@ -159,14 +187,16 @@ function main(): void {
   const machineryDir = arg('apimachinery');
   const extDir = arg('apiextensions');
   const messages = new Map<string, ProtoMessage>();
-  const apiFiles = execFileSync('git', ['--git-dir', path.join(apiDir, fs.existsSync(path.join(apiDir, 'HEAD')) ? '' : '.git'), 'ls-tree', '-r', '--name-only', TAG], { encoding: 'utf8' })
+  const apiFiles = execFileSync('git', ['--git-dir', gitDir(apiDir), 'ls-tree', '-r', '--name-only', TAG], { encoding: 'utf8' })
     .split('\n').filter((f) => f.endsWith('/generated.proto'));
-  for (const f of apiFiles) parseProto(gitShow(apiDir, TAG, f), messages);
-  parseProto(gitShow(apiDir, PODPRESET_TAG, 'settings/v1alpha1/generated.proto'), messages);
+  const load = (dir: string, tag: string, file: string) =>
+    parseProto(gitShow(dir, tag, file), messages, parseGoStructs(dir, tag, path.dirname(file)));
+  for (const f of apiFiles) load(apiDir, TAG, f);
+  load(apiDir, PODPRESET_TAG, 'settings/v1alpha1/generated.proto');
   for (const f of ['pkg/apis/meta/v1/generated.proto', 'pkg/api/resource/generated.proto', 'pkg/util/intstr/generated.proto', 'pkg/runtime/generated.proto']) {
-    parseProto(gitShow(machineryDir, TAG, f), messages);
+    load(machineryDir, TAG, f);
   }
-  parseProto(gitShow(extDir, TAG, 'pkg/apis/apiextensions/v1/generated.proto'), messages);
+  load(extDir, TAG, 'pkg/apis/apiextensions/v1/generated.proto');
 
   // Roots: every served kind and its list, the kinds subresources speak, and the meta kinds
   // every group-version document refers to.
@@ -270,7 +300,11 @@ function addProperties(msg: ProtoMessage, model: ModelInfo | undefined, inline: 
     }
     if (json === undefined) unmatched.push(`${msg.def}.${f.name}`);
     const prop = fieldSchema(f, messages, queue);
-    prop['x-orch-protobuf'] = { ...(prop['x-orch-protobuf'] ?? {}), field: f.number, ...(inline.length ? { inline } : {}) };
+    // Go writes every non-pointer scalar to protobuf, zero or not; JSON drops the zero ones
+    // tagged omitempty. The decoder needs to know which, to produce what the client meant.
+    const go = msg.goFields?.get(f.number);
+    const omitEmpty = f.label === 'optional' && go !== undefined && go.omitEmpty && !go.pointer;
+    prop['x-orch-protobuf'] = { ...(prop['x-orch-protobuf'] ?? {}), field: f.number, ...(inline.length ? { inline } : {}), ...(omitEmpty ? { omitEmpty: true } : {}) };
     props[json ?? f.name] = prop;
   }
   return props;

@@ -7,7 +7,8 @@ import { resourceForKind } from '../scheme';
 /**
  * An OpenAPI v3 schema object as orch uses it. Besides the standard keywords it carries the
  * Kubernetes extensions (x-kubernetes-*) and, on properties, `x-orch-protobuf` — the protobuf
- * field number (`field`), the path of inlined Go structs (`inline`), or the well-known wire type
+ * field number (`field`), the path of inlined Go structs (`inline`), whether a zero value means
+ * "unset" (`omitEmpty`: a non-pointer Go field tagged omitempty), or the well-known wire type
  * of a definition (`wellKnown`: Time, MicroTime, Quantity, IntOrString, RawExtension, ...).
  * `x-orch-*` keys are private: the OpenAPI documents served to clients strip them.
  */
@@ -48,7 +49,7 @@ export interface SchemaObject {
   'x-kubernetes-int-or-string'?: boolean;
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   'x-kubernetes-embedded-resource'?: boolean;
-  'x-orch-protobuf'?: { field?: number; inline?: number[]; wrapped?: number; wellKnown?: string };
+  'x-orch-protobuf'?: { field?: number; inline?: number[]; wrapped?: number; wellKnown?: string; omitEmpty?: boolean };
   [extension: string]: unknown;
 }
 
