@@ -25,6 +25,10 @@ class BuildError extends Error {
   }
 }
 
+process.on('uncaughtException', (err) => {
+  console.error(`npm run build: ${err instanceof BuildError ? err.message : (err?.stack ?? String(err))}`);
+  process.exit(1);
+});
 const started = performance.now();
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 fs.mkdirSync(outDir, { recursive: true });
@@ -179,7 +183,6 @@ try {
   console.warn = warn;
 }
 fs.chmodSync(tmpTarget, 0o755);
-fs.renameSync(tmpTarget, target);
 
 // Keep the bundle and manifest for reading (build/out/orch.cjs); drop the rest.
 fs.renameSync(bundleFile, path.join(outDir, 'orch.cjs'));
@@ -187,9 +190,13 @@ fs.renameSync(manifestFile, path.join(outDir, 'orch-native.json'));
 fs.rmSync(blobFile, { force: true });
 fs.rmSync(seaConfigFile, { force: true });
 
-// 5. Smoke: the result must run on its own.
-const smoke = spawnSync(target, ['--version'], { encoding: 'utf8', timeout: 30_000 });
-if (smoke.status !== 0) throw new BuildError(`dist/orch --version failed (${smoke.status}):\n${smoke.stdout}${smoke.stderr}`);
+// 5. Smoke: the result must run on its own before it replaces dist/orch.
+const smoke = spawnSync(tmpTarget, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+if (smoke.status !== 0) {
+  fs.rmSync(tmpTarget, { force: true });
+  throw new BuildError(`the new executable failed \`--version\` (exit ${smoke.status ?? smoke.signal}); dist/orch is unchanged:\n${smoke.stdout}${smoke.stderr}`);
+}
+fs.renameSync(tmpTarget, target);
 
 const mib = (n) => `${(n / 1048576).toFixed(1)} MiB`;
 const bundleBytes = fs.statSync(path.join(outDir, 'orch.cjs')).size;
