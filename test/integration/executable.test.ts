@@ -50,13 +50,18 @@ async function ok(args: string[], opts?: Parameters<typeof run>[1]): Promise<str
 }
 
 /** The newest source file the executable is built from: a dist/orch older than it is stale. */
-function newestSourceMtime(): number {
-  let newest = fs.statSync(path.join(root, 'package-lock.json')).mtimeMs;
+function newestSource(): { file: string; mtimeMs: number } {
+  const lock = path.join(root, 'package-lock.json');
+  let newest = { file: lock, mtimeMs: fs.statSync(lock).mtimeMs };
   const walk = (dir: string): void => {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.(ts|mjs|cjs|js|json)$/.test(e.name)) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+      if (e.isDirectory()) {
+        if (p !== path.join(root, 'build', 'out')) walk(p);
+      } else if (/\.(ts|mjs|cjs|js|json)$/.test(e.name)) {
+        const mtimeMs = fs.statSync(p).mtimeMs;
+        if (mtimeMs > newest.mtimeMs) newest = { file: p, mtimeMs };
+      }
     }
   };
   for (const d of ['cmd', 'server', 'agent', 'embedded-store', 'runtime', 'netproxy', 'api', 'build']) {
@@ -90,8 +95,10 @@ beforeAll(() => {
   if (!fs.existsSync(built)) {
     throw new Error(`${built} is missing: run \`npm run build\` first (the CI script does, before npm test)`);
   }
-  if (fs.statSync(built).mtimeMs < newestSourceMtime()) {
+  const newest = newestSource();
+  if (fs.statSync(built).mtimeMs < newest.mtimeMs) {
     // Sources changed since the last build: test what they make, not an old executable.
+    console.log(`dist/orch is older than ${path.relative(root, newest.file)}: rebuilding`);
     const r = spawnSync(process.execPath, [path.join(root, 'build', 'build.mjs')], { cwd: root, encoding: 'utf8', timeout: 300_000 });
     if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}${r.stderr}`);
   }
