@@ -2,8 +2,10 @@
 import type { Command } from 'commander';
 import { registerCheckConfig } from './check-config';
 import { registerStore } from './store';
+import { registerServer } from './server';
 
 export function registerCommands(program: Command): void {
   registerCheckConfig(program);
   registerStore(program);
+  registerServer(program);
 }

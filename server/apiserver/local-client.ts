@@ -1,0 +1,123 @@
+// The in-process client for controllers and the scheduler (the shape of server/controllers'
+// ClusterClient): the same registry, admission and validation an HTTP client gets, and watches
+// straight off the watch cache — no TLS, no JSON round trip, one store watch per resource type.
+import { ApiError, badRequest, expired } from './errors';
+import type { DeleteOptions, ListOptions, Registry, UserInfo, WriteContext } from './registry';
+import type { ResourceTable, ServedResource } from './resources';
+import { WatchClosedError } from './watchcache';
+import type { PatchType } from './patch';
+
+/** Names a resource the way server/controllers' ResourceRef does. */
+export interface LocalResourceRef { group: string; version: string; resource: string }
+
+export interface LocalWatchEvent { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'; object: any }
+
+export interface LocalWatchHandle { stop(): void }
+
+export const CONTROLLER_USER: UserInfo = { username: 'system:kube-controller-manager', groups: ['system:masters', 'system:authenticated'] };
+
+function clone<T>(v: T): T { return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T); }
+
+/**
+ * Contract (the controllers' ClusterClient): every method returns a fresh object the caller may
+ * keep; failures are ApiError with `httpStatus` 404/409/410/422 and `code` the Status reason;
+ * `watch` delivers events after opts.resourceVersion in order, an ERROR event with a 410 Status
+ * when that version is too old, and calls onClose when the stream ends other than by stop().
+ */
+export class LocalClient {
+  constructor(private readonly registry: Registry, private readonly table: ResourceTable, private readonly user: UserInfo = CONTROLLER_USER, private readonly manager = 'kube-controller-manager') {}
+
+  /** A client writing as another identity/field manager (the scheduler, a controller by name). */
+  as(user: UserInfo, manager: string): LocalClient { return new LocalClient(this.registry, this.table, user, manager); }
+
+  private res(r: LocalResourceRef): ServedResource {
+    const s = this.table.lookup(r.group, r.version, r.resource);
+    if (!s) throw new ApiError(404, 'NotFound', `the server could not find the requested resource (${r.resource}.${r.group})`);
+    return s;
+  }
+
+  private ctx(): WriteContext { return { user: this.user, fieldManager: this.manager, fieldValidation: 'Ignore', warnings: [] }; }
+
+  async get(r: LocalResourceRef, namespace: string, name: string): Promise<any> {
+    return this.registry.get(this.res(r), namespace || undefined, name);
+  }
+
+  async list(r: LocalResourceRef, namespace: string | undefined, opts: ListOptions = {}): Promise<{ items: any[]; metadata: { resourceVersion: string; continue?: string } }> {
+    const l = await this.registry.list(this.res(r), namespace || undefined, opts);
+    return { items: l.items, metadata: { resourceVersion: l.resourceVersion, ...(l.continue ? { continue: l.continue } : {}) } };
+  }
+
+  watch(r: LocalResourceRef, namespace: string | undefined, opts: ListOptions & { resourceVersion: string }, onEvent: (e: LocalWatchEvent) => void, onClose: (err?: Error) => void): LocalWatchHandle {
+    const res = this.res(r);
+    const match = this.registry.matcher(res, opts);
+    let stopped = false;
+    const from = Number(opts.resourceVersion || 0);
+    let w: ReturnType<Registry['watch']>;
+    try {
+      w = this.registry.watch(res, namespace || undefined, from);
+    } catch (err) {
+      if (err instanceof WatchClosedError) {
+        queueMicrotask(() => { if (!stopped) { onEvent({ type: 'ERROR', object: expired(err.message).toStatus() }); onClose(); } });
+        return { stop: () => { stopped = true; } };
+      }
+      throw err;
+    }
+    void (async () => {
+      try {
+        for await (const ev of w.events()) {
+          if (stopped) return;
+          const now = ev.type === 'DELETED' ? false : match(ev.object);
+          const was = ev.type === 'ADDED' ? false : match(ev.oldObject ?? ev.object);
+          const type = ev.type === 'ADDED' ? (now ? 'ADDED' : undefined)
+            : ev.type === 'DELETED' ? (was ? 'DELETED' : undefined)
+              : now && was ? 'MODIFIED' : now ? 'ADDED' : was ? 'DELETED' : undefined;
+          if (type) onEvent({ type, object: clone(ev.object) });
+        }
+        if (!stopped) onClose();
+      } catch (err) {
+        if (stopped) return;
+        if (err instanceof WatchClosedError) onEvent({ type: 'ERROR', object: expired(`too old resource version: ${from} (${err.message})`).toStatus() });
+        onClose(err as Error);
+      }
+    })();
+    return { stop: () => { stopped = true; w.close(); } };
+  }
+
+  async create(r: LocalResourceRef, namespace: string, obj: any): Promise<any> {
+    return this.registry.create(this.res(r), namespace || undefined, clone(obj), this.ctx());
+  }
+
+  async update(r: LocalResourceRef, obj: any): Promise<any> {
+    return (await this.registry.update(this.res(r), obj.metadata?.namespace, obj.metadata?.name, clone(obj), this.ctx())).object;
+  }
+
+  async updateStatus(r: LocalResourceRef, obj: any): Promise<any> {
+    return (await this.registry.update(this.res(r), obj.metadata?.namespace, obj.metadata?.name, clone(obj), this.ctx(), 'status')).object;
+  }
+
+  async patch(r: LocalResourceRef, namespace: string, name: string, type: PatchType, patch: unknown, subresource?: string): Promise<any> {
+    return (await this.registry.patch(this.res(r), namespace || undefined, name, type, clone(patch), this.ctx(), subresource)).object;
+  }
+
+  async delete(r: LocalResourceRef, namespace: string, name: string, opts: DeleteOptions = {}): Promise<any | undefined> {
+    const out = await this.registry.delete(this.res(r), namespace || undefined, name, opts, this.ctx());
+    return out.deleted ? undefined : out.object;
+  }
+
+  /** pods/binding; other subresources (eviction) come with the controllers that need them. */
+  async createSubresource(r: LocalResourceRef, namespace: string, name: string, subresource: string, body: any): Promise<unknown> {
+    const res = this.res(r);
+    if (res.plural === 'pods' && subresource === 'binding') {
+      const node = body?.target?.name;
+      if (!node) throw new ApiError(422, 'Invalid', `Binding "${name}" is invalid: target.name: Required value`);
+      await this.registry.guaranteedUpdate(res, namespace, name, async (pod) => {
+        if (!pod) throw new ApiError(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' });
+        if (pod.spec?.nodeName) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
+        pod.spec.nodeName = node;
+        return pod;
+      }, this.ctx(), 'binding');
+      return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' };
+    }
+    throw badRequest(`subresource ${subresource} of ${res.plural} is not supported in-process`);
+  }
+}
