@@ -165,13 +165,21 @@ function namespaceChecks(probe: UnshareProbe | Error): HostCheck[] {
   return checks;
 }
 
-function cgroupChecks(): { version: HostReport['cgroupVersion']; checks: HostCheck[] } {
-  const mounts = parseCgroupMounts(readText('/proc/self/mountinfo') ?? '');
+/** What the cgroup checks read: /proc/self/mountinfo, /proc/cgroups, and a cgroup2 mount's cgroup.controllers. */
+export interface CgroupInputs {
+  mountinfo: string;
+  procCgroups: string;
+  readControllers(cgroup2MountPoint: string): string;
+}
+
+/** The cgroup version and the controllers a pod's cgroups need; pure, so v1, v2 and hybrid hosts are testable anywhere. */
+export function assessCgroups(input: CgroupInputs): { version: HostReport['cgroupVersion']; checks: HostCheck[] } {
+  const mounts = parseCgroupMounts(input.mountinfo);
   const v2 = mounts.find((m) => m.fsType === 'cgroup2');
   const v1 = mounts.filter((m) => m.fsType === 'cgroup');
-  const v2Controllers = v2 ? (readText(path.join(v2.mountPoint, 'cgroup.controllers')) ?? '').trim().split(/\s+/).filter(Boolean) : [];
+  const v2Controllers = v2 ? input.readControllers(v2.mountPoint).trim().split(/\s+/).filter(Boolean) : [];
   // /proc/cgroups lists v1 controllers and whether the kernel enabled them.
-  const enabledV1 = new Set((readText('/proc/cgroups') ?? '').split('\n')
+  const enabledV1 = new Set(input.procCgroups.split('\n')
     .filter((l) => l && !l.startsWith('#')).map((l) => l.split(/\s+/))
     .filter((f) => f[3] === '1').map((f) => f[0]));
   const mountedV1 = new Set(v1.flatMap((m) => m.options));
@@ -190,6 +198,8 @@ function cgroupChecks(): { version: HostReport['cgroupVersion']; checks: HostChe
     let where = '';
     if (version !== 'v2' && enabledV1.has(v1Name) && mountedV1.has(v1Name)) where = `v1 (${v1Name})`;
     else if (v2Controllers.includes(controller)) where = `v2 (${v2?.mountPoint})`;
+    // cgroup v2 has no freezer controller: every cgroup has cgroup.freeze.
+    else if (controller === 'freezer' && version === 'v2') where = 'v2 (cgroup.freeze, built in)';
     checks.push({
       group: 'cgroups', name: controller, required,
       status: where ? 'ok' : required ? 'missing' : 'warn',
@@ -197,6 +207,14 @@ function cgroupChecks(): { version: HostReport['cgroupVersion']; checks: HostChe
     });
   }
   return { version, checks };
+}
+
+function cgroupChecks(): { version: HostReport['cgroupVersion']; checks: HostCheck[] } {
+  return assessCgroups({
+    mountinfo: readText('/proc/self/mountinfo') ?? '',
+    procCgroups: readText('/proc/cgroups') ?? '',
+    readControllers: (mountPoint) => readText(path.join(mountPoint, 'cgroup.controllers')) ?? '',
+  });
 }
 
 function filesystemChecks(kernel: string): HostCheck[] {
