@@ -34,7 +34,8 @@ function run(args: string[], opts: { cache?: string; cwd?: string; input?: strin
       cwd: opts.cwd ?? path.dirname(exe),
       timeout: RUN_TIMEOUT_MS,
       maxBuffer: 16 << 20,
-      env: { ...process.env, XDG_CACHE_HOME: opts.cache ?? cacheHome, HOME: path.join(tmp, 'home'), NO_COLOR: '1', FORCE_COLOR: '0' },
+      // HOME stays: defaults shown in --help (kubeconfig paths) must match the source's.
+      env: { ...process.env, XDG_CACHE_HOME: opts.cache ?? cacheHome, NO_COLOR: '1', FORCE_COLOR: '0' },
     }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') return reject(err);
       resolve({ code: err ? (err.code as unknown as number) : 0, stdout, stderr });
@@ -104,7 +105,6 @@ beforeAll(() => {
   }
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-test-exe-'));
   fs.mkdirSync(path.join(tmp, 'bin'));
-  fs.mkdirSync(path.join(tmp, 'home'));
   exe = path.join(tmp, 'bin', 'orch');
   fs.copyFileSync(built, exe);
   fs.chmodSync(exe, 0o755);
