@@ -1,10 +1,15 @@
 // Name -> factory for every controller the manager can run, with its default worker count
 // (upstream's --concurrent-*-syncs defaults, scaled to a small single process).
 import type { Controller, ControllerContext } from './controller';
+import { DeploymentController } from './deployment/deployment';
+import { ReplicaSetController } from './replicaset/replicaset';
 
 export interface ControllerEntry {
   factory: (ctx: ControllerContext) => Controller;
   workers: number;
 }
 
-export const controllerRegistry: Record<string, ControllerEntry> = {};
+export const controllerRegistry: Record<string, ControllerEntry> = {
+  deployment: { factory: (c) => new DeploymentController(c), workers: 5 },
+  replicaset: { factory: (c) => new ReplicaSetController(c), workers: 5 },
+};
