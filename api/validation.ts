@@ -803,7 +803,19 @@ export function unknownFields(gvk: GroupVersionKind, obj: unknown): string[] {
 /** unknownFields against a given schema (a custom resource's openAPIV3Schema, a subresource kind). */
 export function unknownFieldsBySchema(schema: SchemaObject, obj: unknown): string[] {
   const out: string[] = [];
-  unknownIn(schema, obj, '', out, getDefinitions(), 0);
+  const defs = getDefinitions();
+  const root = resolveSchema(schema, defs);
+  // A CRD's schema need not declare apiVersion, kind and metadata; every object has them.
+  const declared = root.properties ?? {};
+  const withMeta: SchemaObject = root.properties ? {
+    ...root,
+    properties: {
+      apiVersion: { type: 'string' }, kind: { type: 'string' },
+      metadata: { $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' },
+      ...declared,
+    },
+  } : root;
+  unknownIn(withMeta, obj, '', out, defs, 0);
   return out;
 }
 

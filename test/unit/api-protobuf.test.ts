@@ -13,6 +13,14 @@ function dropNulls(v: unknown): unknown {
   return v;
 }
 
+describe('api/protobuf: wire types kubectl create never sends (build/encode-protobuf-fixtures.ts, protobufjs + upstream .proto)', () => {
+  for (const name of ['synthetic-deployment', 'synthetic-event', 'synthetic-crd', 'synthetic-subjectaccessreview', 'synthetic-controllerrevision', 'synthetic-secret']) {
+    it(`decodes ${name}`, { timeout: 5000 }, () => {
+      expect(decodeProtobufBody(read(`${name}.pb`))).toEqual(JSON.parse(read(`${name}.json`).toString()));
+    });
+  }
+});
+
 describe('api/protobuf: bodies the real kubectl 1.32 sent (build/capture-protobuf-fixtures.ts)', () => {
   for (const name of ['configmap', 'secret', 'namespace', 'deployment', 'service', 'job', 'cronjob']) {
     it(`decodes kubectl create ${name} to what kubectl --dry-run=client -o json shows`, { timeout: 5000 }, () => {

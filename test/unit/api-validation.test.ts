@@ -200,3 +200,12 @@ describe('api/validation: strict decoding and custom resources', () => {
     expect(obj).toEqual({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 1, raw: { keep: { deep: 1 } }, labels: { a: 'b' } } });
   });
 });
+
+describe('api/validation: strict decoding of custom objects', () => {
+  it('knows apiVersion, kind and metadata even when the CRD schema does not declare them', { timeout: 5000 }, async () => {
+    const { unknownFieldsBySchema } = await import('../../api/validation');
+    const schema: SchemaObject = { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } } };
+    expect(unknownFieldsBySchema(schema, { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', nope: 1 }, spec: { size: 1, colour: 'red' }, extra: 1 }))
+      .toEqual(['metadata.nope', 'spec.colour', 'extra']);
+  });
+});
