@@ -249,21 +249,4 @@ export class ContentStore {
   async delete(digest: string): Promise<void> {
     await fsp.rm(this.blobPath(digest), { force: true });
   }
-
-  /** Removes ingest leftovers not touched for `olderThanMs` (abandoned partial downloads and temp files). */
-  async pruneIngest(olderThanMs: number): Promise<number> {
-    let removed = 0;
-    let names: string[] = [];
-    try { names = await fsp.readdir(this.ingestDir); } catch { return 0; }
-    const cutoff = Date.now() - olderThanMs;
-    for (const n of names) {
-      const p = join(this.ingestDir, n);
-      const st = await fsp.stat(p).catch(() => undefined);
-      if (st && st.mtimeMs < cutoff && !inflight.has(join(this.blobsDir, n.split('.')[0]))) {
-        await fsp.rm(p, { recursive: true, force: true });
-        removed++;
-      }
-    }
-    return removed;
-  }
 }
