@@ -19,7 +19,7 @@ interface NativeManifest {
   addons: Record<NativeAddonName, { asset: string; relativePath: string; size: number }>;
 }
 
-export type NativeAddonErrorCode = 'NativeAddonUnavailable' | 'NativeAddonCacheUnwritable' | 'NativeAddonLoadFailed';
+export type NativeAddonErrorCode = 'NativeAddonUnavailable' | 'NativeAddonCacheUnusable';
 
 export class NativeAddonError extends Error {
   override name = 'NativeAddonError';
@@ -89,25 +89,21 @@ export function cacheBaseCandidates(env: NodeJS.ProcessEnv = process.env): strin
   return out;
 }
 
-let cacheDir: string | undefined;
-function versionedCacheDir(m: NativeManifest): string {
-  if (cacheDir) return cacheDir;
+/** Cache directories that exist (or could be made) and are writable, in preference order. */
+function* usableCacheDirs(m: NativeManifest, tried: string[]): Generator<string> {
   const leaf = `${m.version}-${m.contentHash.slice(0, 16)}`;
-  const tried: string[] = [];
   for (const base of cacheBaseCandidates()) {
     const dir = path.join(base, leaf);
     try {
       // 0700: whoever can write here can make orch load their code.
       fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
       fs.accessSync(dir, fs.constants.W_OK);
-      cacheDir = dir;
-      return dir;
     } catch (err) {
       tried.push(`${dir} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      continue;
     }
+    yield dir;
   }
-  throw new NativeAddonError('NativeAddonCacheUnwritable',
-    `no writable cache directory for orch's native addons; tried ${tried.join(', ')}; set XDG_CACHE_HOME`);
 }
 
 /**
@@ -134,7 +130,7 @@ export function ensureFileContent(file: string, bytes: Uint8Array): 'kept' | 'wr
   return 'written';
 }
 
-const loaded = new Map<NativeAddonName, object>();
+const loaded = new Map<NativeAddonName, { exports: object; dir: string }>();
 
 /**
  * Extracts one embedded addon (once per process; once per machine and build) and loads it.
@@ -143,7 +139,7 @@ const loaded = new Map<NativeAddonName, object>();
  */
 export function loadEmbeddedAddon(name: NativeAddonName): object {
   const hit = loaded.get(name);
-  if (hit) return hit;
+  if (hit) return hit.exports;
   const s = sea();
   if (!s) {
     throw new NativeAddonError('NativeAddonUnavailable',
@@ -152,32 +148,41 @@ export function loadEmbeddedAddon(name: NativeAddonName): object {
   const m = readManifest(s);
   const entry = m.addons[name];
   if (!entry) throw new NativeAddonError('NativeAddonUnavailable', `this executable does not carry the ${name} addon`);
-  const file = path.join(versionedCacheDir(m), entry.relativePath);
-  let exports: object;
-  try {
-    // getRawAsset hands out the bytes inside the executable's mapping, without a copy.
-    ensureFileContent(file, new Uint8Array(s.getRawAsset(entry.asset) as ArrayBuffer));
-    // The SEA's own require loads only built-ins; a real require from the file's path dlopens it.
-    exports = createRequire(file)(file) as object;
-  } catch (err) {
-    throw new NativeAddonError('NativeAddonLoadFailed', `cannot load the ${name} addon from ${file}: ${(err as Error).message}`, { cause: err });
+  // getRawAsset hands out the bytes inside the executable's mapping, without a copy.
+  const bytes = new Uint8Array(s.getRawAsset(entry.asset) as ArrayBuffer);
+  const tried: string[] = [];
+  for (const dir of usableCacheDirs(m, tried)) {
+    const file = path.join(dir, entry.relativePath);
+    let exports: object;
+    try {
+      ensureFileContent(file, bytes);
+      // The SEA's own require loads only built-ins; a real require from the file's path dlopens it.
+      exports = createRequire(file)(file) as object;
+    } catch (err) {
+      // A full disk or a noexec mount: try the next directory.
+      tried.push(`${file} (${(err as Error).message})`);
+      continue;
+    }
+    loaded.set(name, { exports, dir });
+    if (name === 'koffi') {
+      // koffi's own fallback looks in <process.resourcesPath>/koffi/<triplet>/koffi.node: the same
+      // layout, so koffi entry points the bundle does not redirect find the addon too.
+      const proc = process as NodeJS.Process & { resourcesPath?: string };
+      proc.resourcesPath ??= dir;
+    }
+    return exports;
   }
-  loaded.set(name, exports);
-  if (name === 'koffi') {
-    // koffi's own fallback looks in <process.resourcesPath>/koffi/<triplet>/koffi.node: the same
-    // layout, so koffi entry points the bundle does not redirect find the addon too.
-    const proc = process as NodeJS.Process & { resourcesPath?: string };
-    proc.resourcesPath ??= versionedCacheDir(m);
-  }
-  return exports;
+  throw new NativeAddonError('NativeAddonCacheUnusable',
+    `cannot extract and load orch's ${name} addon; tried ${tried.join(', ')}; set XDG_CACHE_HOME to a writable, exec-allowed directory`);
 }
 
 let prepared: NativeAddons | undefined;
 
 /**
- * Call once at start (cmd/orch.ts does). In the executable it extracts and loads every embedded
- * addon and returns better-sqlite3's, to pass as `nativeBinding`; from source it does nothing and
- * returns {}. Idempotent: later calls return the same result.
+ * Call in a command's action before opening SQLite or using FFI (not at start: `--version` needs
+ * no addon). In the executable it extracts and loads every embedded addon and returns
+ * better-sqlite3's, to pass as `nativeBinding`; from source it does nothing and returns {}.
+ * Idempotent: later calls return the same result. Throws NativeAddonError with the reason.
  */
 export function prepareNativeAddons(): NativeAddons {
   if (prepared) return prepared;
@@ -188,7 +193,7 @@ export function prepareNativeAddons(): NativeAddons {
   }
   const betterSqlite3Binding = loadEmbeddedAddon('better-sqlite3');
   loadEmbeddedAddon('koffi');
-  prepared = { betterSqlite3Binding, cacheDir: versionedCacheDir(readManifest(s)) };
+  prepared = { betterSqlite3Binding, cacheDir: loaded.get('better-sqlite3')?.dir };
   return prepared;
 }
 

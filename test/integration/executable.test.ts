@@ -206,6 +206,33 @@ describe('dist/orch, the single executable', () => {
     expectAddonsExtracted(versionedCacheDir(fresh));
   }, 60_000);
 
+  it.runIf(process.getuid?.() === 0)('falls back to the next cache directory when the first is mounted noexec', () => {
+    // A private mount namespace (unshare -m): a noexec tmpfs as $XDG_CACHE_HOME, and a tmpfs over
+    // /var/lib so that root's fallback, /var/lib/orch/cache, lands in it and not on the machine.
+    const xdg = path.join(tmp, 'cache-noexec');
+    fs.mkdirSync(xdg);
+    const script = [
+      'set -e',
+      `mount -t tmpfs -o noexec tmpfs "${xdg}"`,
+      'mount -t tmpfs tmpfs /var/lib',
+      `"${exe}" store get /other --data-dir "${path.join(tmp, 'data')}"`,
+      `ls "${xdg}/orch/"*/better_sqlite3.node /var/lib/orch/cache/*/better_sqlite3.node`,
+    ].join('\n');
+    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {
+      encoding: 'utf8', timeout: RUN_TIMEOUT_MS, env: { ...process.env, XDG_CACHE_HOME: xdg },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toBe('second');
+    // Written to the noexec directory, refused by dlopen there, then loaded from the fallback.
+    expect(lines.slice(1)).toHaveLength(2);
+    expect(lines.slice(1)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^\/var\/lib\/orch\/cache\/[^/]+\/better_sqlite3\.node$/),
+      expect.stringMatching(new RegExp(`^${xdg}/orch/[^/]+/better_sqlite3\\.node$`)),
+    ]));
+    expect(fs.readdirSync(xdg)).toEqual([]); // the tmpfs went with the namespace
+  }, 60_000);
+
   it('chooses $XDG_CACHE_HOME/orch first, then /var/lib/orch/cache for root, then ~/.cache/orch', () => {
     const c = cacheBaseCandidates({ XDG_CACHE_HOME: '/x/cache', HOME: '/home/u' });
     expect(c[0]).toBe('/x/cache/orch');
