@@ -34,6 +34,19 @@ export type LogWrite =
 
 export type AppendOutcome = { ok: true; row: LogRow; prev?: LogRow } | { ok: false; error: StoreError };
 
+/** What one compaction sweep step did; `ms` is the time the sweep itself took (without any commit). */
+export interface SweepResult {
+  removed: number;
+  done: boolean;
+  ms: number;
+}
+
+/** What one commit did: each write's outcome, and the compaction sweep that shared its transaction. */
+export interface BatchResult {
+  outcomes: AppendOutcome[];
+  sweep?: SweepResult;
+}
+
 /** Where compaction stands: reads below `compactRevision` fail; rows up to `cleanedRevision` are already swept. */
 export interface CompactState {
   compactRevision: number;
@@ -59,8 +72,12 @@ export interface ExpiringKey {
 export interface Driver {
   /** Short name for messages and docs ("sqlite"). */
   readonly name: string;
-  /** Applies the writes in one transaction with the shared rules of decideWrite(). */
-  appendBatch(writes: LogWrite[], writtenAtMs: number): Promise<AppendOutcome[]>;
+  /**
+   * Applies the writes in one transaction with the shared rules of decideWrite(). With sweepRows
+   * > 0 and a compaction sweep pending, the same transaction also sweeps up to that many rows
+   * (compaction shares the commit's fsync instead of paying its own).
+   */
+  appendBatch(writes: LogWrite[], writtenAtMs: number, sweepRows?: number): Promise<BatchResult>;
   currentRevision(): Promise<number>;
   compactState(): Promise<CompactState>;
   /** The row of key current at revision (the latest row with id <= revision), tombstones included. */
@@ -80,11 +97,15 @@ export interface Driver {
    * short transaction: removes each swept row's predecessor and each swept tombstone. Never removes
    * the latest row of a live key. Returns how many rows it removed and whether the sweep is done.
    */
-  compactStep(maxRows: number): Promise<{ removed: number; done: boolean }>;
+  compactStep(maxRows: number): Promise<SweepResult>;
   /** Live keys whose latest row has a TTL (used at open to re-arm expiry timers). */
   expiringKeys(): Promise<ExpiringKey[]>;
-  /** Returns freed space to the file system in a bounded step; resolves true when nothing is left. */
-  reclaimStep(): Promise<boolean>;
+  /**
+   * Returns freed space to the file system in a bounded step and folds the WAL into the database.
+   * `done` is true when nothing is left; `ms` is the time the step held the database (writes wait
+   * that long), excluding work another thread did meanwhile.
+   */
+  reclaimStep(): Promise<{ done: boolean; ms: number }>;
   /** File sizes in bytes (database, write-ahead log) for observability and tests. */
   sizes(): Promise<{ database: number; wal: number }>;
   close(): Promise<void>;

@@ -15,6 +15,8 @@ export interface SqliteStoreOptions extends LogStoreOptions {
   nativeBinding?: string | object;
   /** Run SQLite's quick_check at open so a damaged file fails open (default true). */
   integrityCheck?: boolean;
+  /** Checkpoint the WAL from a worker thread (default true; falls back to in-commit checkpoints). */
+  checkpointInWorker?: boolean;
 }
 
 /**
@@ -22,7 +24,12 @@ export interface SqliteStoreOptions extends LogStoreOptions {
  * is not an intact database and DatabaseOpenError when it cannot be opened; both name the file.
  */
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<LogStore> {
-  const driver = SqliteDriver.open({ path: opts.path, nativeBinding: opts.nativeBinding, integrityCheck: opts.integrityCheck });
+  const driver = await SqliteDriver.open({
+    path: opts.path,
+    nativeBinding: opts.nativeBinding,
+    integrityCheck: opts.integrityCheck,
+    checkpointInWorker: opts.checkpointInWorker,
+  });
   try {
     return await LogEngine.start(driver, opts);
   } catch (err) {

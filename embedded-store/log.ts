@@ -1,7 +1,7 @@
 // The log engine (kine's logstructured layer), the same for every driver: group commit, watch
 // fan-out from committed batches, TTL expiry as ordinary deletes, and background compaction in
 // short steps.
-import type { AppendOutcome, Driver, LogRow, LogWrite } from './driver';
+import type { AppendOutcome, BatchResult, Driver, LogRow, LogWrite, SweepResult } from './driver';
 import {
   CompactedError,
   FutureRevisionError,
@@ -20,7 +20,7 @@ export interface LogStoreOptions {
   compactIntervalMs?: number;
   /** Events a watcher may have buffered before it is cut off with WatchTooSlowError (default 10,000). */
   watchBufferEvents?: number;
-  /** Time budget of one compaction step; the step size adapts to it (default 8 ms). */
+  /** Time budget of one compaction step; the step size adapts to it (default 5 ms). */
   compactStepBudgetMs?: number;
 }
 
@@ -34,6 +34,9 @@ export interface StoreStats {
   watchers: number;
   /** The longest single compaction or reclaim step since open (ms): writes wait at most this long. */
   maxCompactionStepMs: number;
+  /** The longest row-sweeping step and the longest file-reclaiming step (ms). */
+  maxSweepStepMs: number;
+  maxReclaimStepMs: number;
   compactions: number;
   rowsCompacted: number;
   expiredKeys: number;
@@ -70,6 +73,9 @@ export class LogEngine implements LogStore {
   private flushScheduled = false;
   private flushing = false;
   private flushIdle: (() => void)[] = [];
+  private flushDone: (() => void)[] = [];
+  /** The compact revision was raised and rows below it are still being swept. */
+  private sweepPending = false;
   private closed = false;
   private readonly hub = new WatchHub();
   private readonly windowMs: number;
@@ -84,13 +90,13 @@ export class LogEngine implements LogStore {
   private readonly heap: Expiry[] = [];
   private expiryTimer?: NodeJS.Timeout;
   private expiryTimerAt = Infinity;
-  private readonly counters = { commits: 0, writes: 0, maxCompactionStepMs: 0, compactions: 0, rowsCompacted: 0, expiredKeys: 0 };
+  private readonly counters = { commits: 0, writes: 0, maxCompactionStepMs: 0, maxSweepStepMs: 0, maxReclaimStepMs: 0, compactions: 0, rowsCompacted: 0, expiredKeys: 0 };
 
   private constructor(private readonly driver: Driver, opts: LogStoreOptions) {
     this.windowMs = (opts.compactionWindowSeconds ?? 300) * 1000;
     this.intervalMs = opts.compactIntervalMs ?? 60_000;
     this.watchLimit = opts.watchBufferEvents ?? 10_000;
-    this.stepBudgetMs = opts.compactStepBudgetMs ?? 8;
+    this.stepBudgetMs = opts.compactStepBudgetMs ?? 5;
   }
 
   /** Starts the engine over an opened driver: loads revisions, re-arms TTLs, starts compaction. */
@@ -100,11 +106,7 @@ export class LogEngine implements LogStore {
     e.compactRev = (await driver.compactState()).compactRevision;
     for (const x of await driver.expiringKeys()) e.armExpiry(x.key, x.revision, x.expiresAtMs);
     if (e.intervalMs > 0) {
-      e.compactTimer = setInterval(() => {
-        e.runCompaction().catch(() => {
-          // A failed pass is retried on the next tick; the driver error is already typed.
-        });
-      }, e.intervalMs);
+      e.compactTimer = setInterval(() => e.backgroundCompaction(), e.intervalMs);
       e.compactTimer.unref();
     }
     return e;
@@ -160,16 +162,20 @@ export class LogEngine implements LogStore {
     const batch = this.pending;
     this.pending = [];
     const writtenAtMs = Math.max(Date.now(), this.lastWrittenAtMs);
-    let outcomes: AppendOutcome[] | undefined;
+    let result: BatchResult | undefined;
     try {
-      outcomes = await this.driver.appendBatch(
+      // A pending compaction sweep rides along in this commit's transaction.
+      result = await this.driver.appendBatch(
         batch.map((p) => p.write),
         writtenAtMs,
+        this.sweepPending ? this.stepRows : 0,
       );
     } catch (err) {
       for (const p of batch) p.reject(err);
     }
-    if (outcomes) {
+    if (result) {
+      const outcomes = result.outcomes;
+      if (result.sweep) this.noteSweep(result.sweep);
       this.lastWrittenAtMs = writtenAtMs;
       this.counters.commits++;
       const events: WatchEvent[] = [];
@@ -189,8 +195,14 @@ export class LogEngine implements LogStore {
       }
     }
     this.flushing = false;
+    for (const f of this.flushDone.splice(0)) f();
     if (this.pending.length > 0) this.scheduleFlush();
     else for (const f of this.flushIdle.splice(0)) f();
+  }
+
+  /** True while writes are queued or committing: compaction then rides along instead of taking turns. */
+  private writesActive(): boolean {
+    return this.flushing || this.flushScheduled || this.pending.length > 0;
   }
 
   // ---- reads --------------------------------------------------------------------------------
@@ -336,10 +348,20 @@ export class LogEngine implements LogStore {
 
   async runCompaction(): Promise<void> {
     if (this.closed) return;
-    await this.serializeCompaction(async () => {
-      const target = Math.min(await this.driver.revisionWrittenBefore(Date.now() - this.windowMs), this.revision);
-      await this.compactTo(target);
+    await this.serializeCompaction(() => this.compactByWindow());
+  }
+
+  /** The timer's pass: skipped while another pass still runs, so passes never pile up. */
+  private backgroundCompaction(): void {
+    if (this.compacting || this.closed) return;
+    this.serializeCompaction(() => this.compactByWindow()).catch(() => {
+      // A failed pass is retried on the next tick; the driver error is already typed.
     });
+  }
+
+  private async compactByWindow(): Promise<void> {
+    const target = Math.min(await this.driver.revisionWrittenBefore(Date.now() - this.windowMs), this.revision);
+    await this.compactTo(target);
   }
 
   private async serializeCompaction(fn: () => Promise<void>): Promise<void> {
@@ -360,27 +382,54 @@ export class LogEngine implements LogStore {
       this.counters.compactions++;
       // Watchers still replaying below the new floor can no longer be served exactly.
     }
-    // Sweep in steps sized to the time budget, yielding to queued writes between steps.
-    for (;;) {
+    this.sweepPending = (await this.driver.compactState()).cleanedRevision < this.compactRev;
+    // Sweep in steps sized to the time budget. While writes flow, each commit carries one step
+    // (sharing its fsync); when idle, standalone steps run, yielding to writes between them.
+    while (this.sweepPending) {
       if (this.closed) return;
+      if (!(await this.idle())) continue;
       const t0 = performance.now();
-      const { removed, done } = await this.driver.compactStep(this.stepRows);
-      const ms = performance.now() - t0;
-      this.noteStep(ms);
-      this.counters.rowsCompacted += removed;
-      if (ms < this.stepBudgetMs / 2 && this.stepRows < 20_000) this.stepRows *= 2;
-      else if (ms > this.stepBudgetMs && this.stepRows > 50) this.stepRows = Math.floor(this.stepRows / 2);
-      if (done) break;
-      await yieldToWrites();
-    }
-    for (;;) {
-      if (this.closed) return;
-      const t0 = performance.now();
-      const done = await this.driver.reclaimStep();
+      const r = await this.driver.compactStep(this.stepRows);
+      // Alone, the step's commit (and its fsync) is time writes may wait: count all of it.
       this.noteStep(performance.now() - t0);
+      this.noteSweep(r);
+      await yieldToWrites();
+    }
+    // Returning free pages to the file system needs its own transactions: only when writes pause
+    // (inserts reuse free pages meanwhile, so the file does not grow while this waits).
+    for (let waits = 0; ; ) {
+      if (this.closed) return;
+      if (!(await this.idle())) {
+        if (++waits > 200) return;
+        continue;
+      }
+      const { done, ms } = await this.driver.reclaimStep();
+      this.noteStep(ms);
+      if (ms > this.counters.maxReclaimStepMs) this.counters.maxReclaimStepMs = ms;
       if (done) break;
       await yieldToWrites();
     }
+  }
+
+  /**
+   * Resolves true when no write is queued or committing, checked after a full event-loop turn
+   * (writers re-issue their next write a few microtasks after a commit resolves them); false
+   * after waiting for the current commit to finish.
+   */
+  private async idle(): Promise<boolean> {
+    await yieldToWrites();
+    if (!this.writesActive()) return true;
+    await new Promise<void>((resolve) => this.flushDone.push(resolve));
+    return false;
+  }
+
+  private noteSweep(r: SweepResult): void {
+    this.noteStep(r.ms);
+    if (r.ms > this.counters.maxSweepStepMs) this.counters.maxSweepStepMs = r.ms;
+    this.counters.rowsCompacted += r.removed;
+    if (r.done) this.sweepPending = false;
+    if (r.ms < this.stepBudgetMs / 2 && this.stepRows < 2048) this.stepRows *= 2;
+    else if (r.ms > this.stepBudgetMs && this.stepRows > 50) this.stepRows = Math.max(50, Math.floor(this.stepRows / 2));
   }
 
   private noteStep(ms: number): void {

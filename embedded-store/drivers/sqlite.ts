@@ -3,17 +3,20 @@
 // is atomic with respect to reads by construction.
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import {
   decideWrite,
   prefixEnd,
   type AppendOutcome,
+  type BatchResult,
   type CompactState,
   type Driver,
   type ExpiringKey,
   type LogChange,
   type LogRow,
   type LogWrite,
+  type SweepResult,
 } from '../driver';
 import { CorruptDatabaseError, DatabaseOpenError, InternalStoreError, StoreError } from '../errors';
 
@@ -23,11 +26,43 @@ export interface SqliteDriverOptions {
   nativeBinding?: string | object;
   /** Run PRAGMA quick_check at open (default true): damaged pages fail open instead of a later read. */
   integrityCheck?: boolean;
-  /** Pages returned to the file system per reclaim step (default 512 = 2 MiB). */
+  /** Pages returned to the file system per reclaim step (default 256 = 1 MiB). */
   reclaimPagesPerStep?: number;
+  /**
+   * Checkpoint the WAL from a worker thread with its own connection (default true), so commits
+   * never copy pages back or fsync the database file. Falls back to SQLite's in-commit
+   * auto-checkpoint when the worker cannot load better-sqlite3 (e.g. inside a single executable).
+   */
+  checkpointInWorker?: boolean;
+  /** How often the checkpoint worker folds the WAL into the database (default 100 ms). */
+  checkpointIntervalMs?: number;
 }
 
+// The checkpoint worker: PASSIVE checkpoints never block the writer; once the WAL is fully
+// copied, the writer's next commit restarts it from the top and journal_size_limit trims it.
+const CHECKPOINTER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.lib);
+const db = new Database(workerData.path, workerData.nativeBinding ? { nativeBinding: workerData.nativeBinding } : {});
+db.pragma('busy_timeout = 1000');
+let timer;
+const tick = () => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (err) { parentPort.postMessage({ error: String(err && err.message || err) }); }
+};
+timer = setInterval(tick, workerData.intervalMs);
+parentPort.on('message', (m) => {
+  if (m === 'stop') { clearInterval(timer); db.close(); parentPort.close(); }
+  else if (m && m.op === 'checkpoint') {
+    let result; try { result = db.pragma('wal_checkpoint(PASSIVE)')[0]; } catch (err) { result = { error: String(err && err.message || err) }; }
+    parentPort.postMessage({ id: m.id, result });
+  }
+});
+parentPort.postMessage({ ready: true });
+`;
+
 const SCHEMA_VERSION = 1;
+/** WAL size past which the writer waits for a full checkpoint so the WAL can start over. */
+const WAL_RESTART_BYTES = 4 * 1024 * 1024;
 
 // The log: one row per write. id is the revision; AUTOINCREMENT so an id is never reused even
 // when compaction removed the newest rows.
@@ -106,11 +141,16 @@ export class SqliteDriver implements Driver {
   private compact: CompactState = { compactRevision: 0, cleanedRevision: 0 };
   private readonly stmts: Record<'latest' | 'at' | 'insert' | 'maxId' | 'seq' | 'firstAtOrAfter' | 'sweep' | 'deleteRow' | 'expiring' | 'freelist', Database.Statement>;
   private readonly cache = new Map<string, Database.Statement>();
-  private readonly applyBatch: (writes: LogWrite[], writtenAtMs: number) => AppendOutcome[];
+  private readonly applyBatch: (writes: LogWrite[], writtenAtMs: number, sweepRows: number) => BatchResult;
+  private readonly sweepTx: (maxRows: number) => SweepResult;
+  private checkpointer?: Worker;
+  private checkpointSeq = 0;
+  private readonly checkpointWaiters = new Map<number, () => void>();
+  private commitsSinceWalCheck = 0;
   private closed = false;
 
   /** Opens (creating when absent) the database file; fails with CorruptDatabaseError or DatabaseOpenError. */
-  static open(opts: SqliteDriverOptions): SqliteDriver {
+  static async open(opts: SqliteDriverOptions): Promise<SqliteDriver> {
     try {
       mkdirSync(dirname(opts.path), { recursive: true });
     } catch (err) {
@@ -122,8 +162,9 @@ export class SqliteDriver implements Driver {
     } catch (err) {
       throw classifyOpenError(opts.path, err);
     }
+    let driver: SqliteDriver;
     try {
-      return new SqliteDriver(db, opts);
+      driver = new SqliteDriver(db, opts);
     } catch (err) {
       try {
         db.close();
@@ -132,12 +173,61 @@ export class SqliteDriver implements Driver {
       }
       throw err instanceof StoreError ? err : classifyOpenError(opts.path, err);
     }
+    if (opts.checkpointInWorker !== false) await driver.startCheckpointer(opts);
+    return driver;
+  }
+
+  /** Starts the checkpoint worker; on any failure commits keep checkpointing themselves. */
+  private async startCheckpointer(opts: SqliteDriverOptions): Promise<void> {
+    let lib: string;
+    try {
+      lib = require.resolve('better-sqlite3');
+    } catch {
+      return; // bundled without the package on disk: stay with in-commit checkpoints
+    }
+    const nativeBinding = typeof opts.nativeBinding === 'string' ? opts.nativeBinding : undefined;
+    if (opts.nativeBinding !== undefined && nativeBinding === undefined) return; // an addon object cannot cross threads
+    const worker = new Worker(CHECKPOINTER, {
+      eval: true,
+      workerData: { lib, path: this.path, nativeBinding, intervalMs: opts.checkpointIntervalMs ?? 100 },
+    });
+    const ready = await new Promise<boolean>((resolve) => {
+      worker.once('message', (m: { ready?: boolean }) => resolve(m.ready === true));
+      worker.once('error', () => resolve(false));
+      worker.once('exit', () => resolve(false));
+    });
+    if (!ready) {
+      await worker.terminate().catch(() => undefined);
+      return;
+    }
+    worker.on('message', (m: { id?: number }) => {
+      const done = m.id !== undefined ? this.checkpointWaiters.get(m.id) : undefined;
+      if (done && m.id !== undefined) {
+        this.checkpointWaiters.delete(m.id);
+        done();
+      }
+    });
+    worker.on('error', () => {
+      for (const done of this.checkpointWaiters.values()) done();
+      this.checkpointWaiters.clear();
+      // The worker died: hand checkpointing back to the commits so the WAL stays bounded.
+      if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
+      this.checkpointer = undefined;
+    });
+    worker.unref();
+    this.checkpointer = worker;
+    this.db.pragma('wal_autocheckpoint = 0');
+  }
+
+  /** True when a worker thread checkpoints the WAL (false: commits do it themselves). */
+  get checkpointsInWorker(): boolean {
+    return this.checkpointer !== undefined;
   }
 
   private constructor(db: Database.Database, opts: SqliteDriverOptions) {
     this.db = db;
     this.path = opts.path;
-    this.reclaimPages = opts.reclaimPagesPerStep ?? 512;
+    this.reclaimPages = opts.reclaimPagesPerStep ?? 256;
     // The header is read here: a garbage file fails with SQLITE_NOTADB on the first statement.
     const pageCount = db.pragma('page_count', { simple: true }) as number;
     if (pageCount === 0) {
@@ -147,9 +237,11 @@ export class SqliteDriver implements Driver {
     const mode = db.pragma('journal_mode = WAL', { simple: true }) as string;
     if (mode !== 'wal') throw new DatabaseOpenError(this.path, `cannot switch to WAL mode (got "${mode}")`);
     db.pragma('synchronous = FULL');
-    // Bound the WAL: checkpoint every 1 MiB of log, and truncate the file back to 4 MiB after.
-    db.pragma('wal_autocheckpoint = 256');
-    db.pragma('journal_size_limit = 4194304');
+    db.pragma('busy_timeout = 5000');
+    // Bound the WAL: checkpoint every 4 MiB of log (until a checkpoint worker takes over), and
+    // trim the file back to 1 MiB whenever it restarts.
+    db.pragma('wal_autocheckpoint = 1000');
+    db.pragma('journal_size_limit = 1048576');
     db.pragma('cache_size = -32768');
     db.pragma('temp_store = MEMORY');
     if (opts.integrityCheck !== false && pageCount > 0) {
@@ -189,7 +281,7 @@ export class SqliteDriver implements Driver {
     };
     this.revision = Math.max(maxId, seq, this.compact.compactRevision);
 
-    this.applyBatch = db.transaction((writes: LogWrite[], writtenAtMs: number): AppendOutcome[] => {
+    this.applyBatch = db.transaction((writes: LogWrite[], writtenAtMs: number, sweepRows: number): BatchResult => {
       const out: AppendOutcome[] = [];
       let rev = this.revision;
       for (const w of writes) {
@@ -204,16 +296,18 @@ export class SqliteDriver implements Driver {
         rev = r.revision;
         out.push({ ok: true, row: r, prev: decided.prev });
       }
-      return out;
+      const sweep = sweepRows > 0 && this.compact.cleanedRevision < this.compact.compactRevision ? this.sweep(sweepRows) : undefined;
+      return { outcomes: out, sweep };
     });
+    this.sweepTx = db.transaction((maxRows: number) => this.sweep(maxRows));
   }
 
   private metaGet(key: string): number | undefined {
-    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: number } | undefined)?.value;
+    return (this.prepared('SELECT value FROM meta WHERE key = ?').get(key) as { value: number } | undefined)?.value;
   }
 
   private metaSet(key: string, value: number): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.prepared('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   private prepared(sql: string): Database.Statement {
@@ -233,15 +327,68 @@ export class SqliteDriver implements Driver {
     return { sql: `${col} >= ? AND substr(${col}, 1, length(?)) = ?`, params: [prefix, prefix, prefix] };
   }
 
-  async appendBatch(writes: LogWrite[], writtenAtMs: number): Promise<AppendOutcome[]> {
-    let out: AppendOutcome[];
+  /** Asks the worker for one checkpoint and waits for it (writes queue meanwhile; reads go on). */
+  private checkpointNow(): Promise<void> {
+    const worker = this.checkpointer;
+    if (!worker) return Promise.resolve();
+    const id = ++this.checkpointSeq;
+    // While someone waits for the worker, it must keep the process alive (it is unref'd otherwise).
+    worker.ref();
+    return new Promise<void>((resolve) => {
+      this.checkpointWaiters.set(id, () => {
+        if (this.checkpointWaiters.size === 0) worker.unref();
+        resolve();
+      });
+      worker.postMessage({ op: 'checkpoint', id });
+    });
+  }
+
+  private walBytes(): number {
     try {
-      out = this.applyBatch(writes, writtenAtMs);
+      return statSync(`${this.path}-wal`).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  async appendBatch(writes: LogWrite[], writtenAtMs: number, sweepRows = 0): Promise<BatchResult> {
+    // Under a steady stream of commits the worker's checkpoints never catch up with the writer, so
+    // the WAL could not restart. Past the limit, hold this commit until one checkpoint copies all
+    // frames; the commit then starts the WAL over and journal_size_limit trims the file.
+    if (this.checkpointer && ++this.commitsSinceWalCheck >= 16) {
+      this.commitsSinceWalCheck = 0;
+      if (this.walBytes() > WAL_RESTART_BYTES) await this.checkpointNow();
+    }
+    const cleanedBefore = this.compact.cleanedRevision;
+    let res: BatchResult;
+    try {
+      res = this.applyBatch(writes, writtenAtMs, sweepRows);
     } catch (err) {
+      this.compact.cleanedRevision = cleanedBefore; // the sweep rolled back with the batch
       throw this.translate('append', err);
     }
-    for (const o of out) if (o.ok) this.revision = o.row.revision;
-    return out;
+    for (const o of res.outcomes) if (o.ok) this.revision = o.row.revision;
+    return res;
+  }
+
+  /**
+   * Sweeps rows in (cleanedRevision, compactRevision] inside the caller's transaction. A row
+   * superseded at or below the compact revision is never read again: reads start at the compact
+   * revision, and a watch replaying a newer row still finds that row's predecessor.
+   */
+  private sweep(maxRows: number): SweepResult {
+    const t0 = performance.now();
+    const { compactRevision, cleanedRevision } = this.compact;
+    const rows = this.stmts.sweep.all(cleanedRevision, compactRevision, maxRows) as { id: number; prev_revision: number; deleted: number }[];
+    let removed = 0;
+    for (const r of rows) {
+      if (r.prev_revision > 0) removed += this.stmts.deleteRow.run(r.prev_revision).changes;
+      if (r.deleted === 1) removed += this.stmts.deleteRow.run(r.id).changes;
+    }
+    const cleaned = rows.length < maxRows ? compactRevision : rows[rows.length - 1].id;
+    this.metaSet('cleaned_revision', cleaned);
+    this.compact.cleanedRevision = cleaned;
+    return { removed, done: cleaned >= compactRevision, ms: performance.now() - t0 };
   }
 
   async currentRevision(): Promise<number> {
@@ -343,28 +490,15 @@ export class SqliteDriver implements Driver {
     this.compact.compactRevision = revision;
   }
 
-  async compactStep(maxRows: number): Promise<{ removed: number; done: boolean }> {
-    const { compactRevision, cleanedRevision } = this.compact;
-    if (cleanedRevision >= compactRevision) return { removed: 0, done: true };
-    let removed = 0;
-    let cleaned = cleanedRevision;
+  async compactStep(maxRows: number): Promise<SweepResult> {
+    if (this.compact.cleanedRevision >= this.compact.compactRevision) return { removed: 0, done: true, ms: 0 };
+    const cleanedBefore = this.compact.cleanedRevision;
     try {
-      this.db.transaction(() => {
-        const rows = this.stmts.sweep.all(cleanedRevision, compactRevision, maxRows) as { id: number; prev_revision: number; deleted: number }[];
-        for (const r of rows) {
-          // A row superseded at or below the compact revision is never read again: reads start
-          // at compactRevision, and a watch replaying a later row still finds its predecessor.
-          if (r.prev_revision > 0) removed += this.stmts.deleteRow.run(r.prev_revision).changes;
-          if (r.deleted === 1) removed += this.stmts.deleteRow.run(r.id).changes;
-        }
-        cleaned = rows.length < maxRows ? compactRevision : rows[rows.length - 1].id;
-        this.metaSet('cleaned_revision', cleaned);
-      })();
+      return this.sweepTx(maxRows);
     } catch (err) {
+      this.compact.cleanedRevision = cleanedBefore;
       throw this.translate('compact', err);
     }
-    this.compact.cleanedRevision = cleaned;
-    return { removed, done: cleaned >= compactRevision };
   }
 
   async expiringKeys(): Promise<ExpiringKey[]> {
@@ -372,16 +506,21 @@ export class SqliteDriver implements Driver {
     return rows.map((r) => ({ key: r.name, revision: r.id, expiresAtMs: r.written_at + r.ttl * 1000 }));
   }
 
-  async reclaimStep(): Promise<boolean> {
+  async reclaimStep(): Promise<{ done: boolean; ms: number }> {
     try {
+      const t0 = performance.now();
       const free = this.stmts.freelist.pluck().get() as number;
       if (free > 0) {
-        this.db.pragma(`incremental_vacuum(${Math.min(free, this.reclaimPages)})`);
-        if (free > this.reclaimPages) return false;
+        this.db.exec(`PRAGMA incremental_vacuum(${Math.min(free, this.reclaimPages)})`);
+        if (free > this.reclaimPages) return { done: false, ms: performance.now() - t0 };
       }
-      // Fold the WAL into the database and shrink it to zero bytes; a busy result is harmless.
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
-      return true;
+      if (!this.checkpointer) {
+        this.db.pragma('wal_checkpoint(PASSIVE)');
+        return { done: true, ms: performance.now() - t0 };
+      }
+      const ms = performance.now() - t0;
+      await this.checkpointNow(); // on the worker: the event loop and the writer stay free
+      return { done: true, ms };
     } catch (err) {
       throw this.translate('reclaim', err);
     }
@@ -401,8 +540,18 @@ export class SqliteDriver implements Driver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    const worker = this.checkpointer;
+    this.checkpointer = undefined;
+    if (worker) {
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage('stop');
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)))]);
+      clearTimeout(timer);
+      await worker.terminate().catch(() => undefined);
+    }
     try {
-      // A clean close checkpoints and removes the WAL.
+      // A clean close checkpoints and empties the WAL.
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
       this.db.close();
