@@ -34,16 +34,10 @@ export class FieldSet {
     return c;
   }
 
-  insert(path: readonly string[]): void {
-    if (path.length === 0) return;
-    let s = this.ensureChild(path[0]);
-    if (path.length === 1) { this.addMember(path[0]); this.dropIfEmpty(path[0]); return; }
-    for (let i = 1; i < path.length - 1; i++) s = s.ensureChild(path[i]);
-    s.addMember(path[path.length - 1]);
-  }
-
-  private dropIfEmpty(pe: string): void {
-    if (this.children?.get(pe)?.isEmpty()) this.children.delete(pe);
+  insert(path: readonly string[], from = 0): void {
+    if (from >= path.length) return;
+    if (from === path.length - 1) this.addMember(path[from]);
+    else this.ensureChild(path[from]).insert(path, from + 1);
   }
 
   has(path: readonly string[]): boolean {
@@ -51,7 +45,7 @@ export class FieldSet {
     if (path.length === 1) return !!this.members?.has(path[0]);
     let s = this.children?.get(path[0]);
     for (let i = 1; i < path.length - 1 && s; i++) s = s.children?.get(path[i]);
-    return !!s && path.length > 0 && !!s.members?.has(path[path.length - 1]);
+    return !!s && !!s.members?.has(path[path.length - 1]);
   }
 
   /** Every path in the set, in FieldsV1 order. */
@@ -122,6 +116,17 @@ export class FieldSet {
     return out;
   }
 
+  equals(other: FieldSet): boolean {
+    if (this === other) return true;
+    if ((this.members?.size ?? 0) !== (other.members?.size ?? 0) || (this.children?.size ?? 0) !== (other.children?.size ?? 0)) return false;
+    for (const m of this.members ?? []) if (!other.members!.has(m)) return false;
+    for (const [pe, c] of this.children ?? []) {
+      const o = other.children!.get(pe);
+      if (!o || !c.equals(o)) return false;
+    }
+    return true;
+  }
+
   /** Copy of the set without the given top-level member paths (used to strip metadata). */
   withoutPaths(paths: readonly (readonly string[])[]): FieldSet {
     const strip = new FieldSet();
@@ -185,16 +190,21 @@ export function compareElements(a: string, b: string): number {
   const ta = a[0];
   const tb = b[0];
   if (ta !== tb) return (rank[ta] ?? 9) - (rank[tb] ?? 9);
-  if (ta === 'f') { const x = a.slice(2); const y = b.slice(2); return x < y ? -1 : x > y ? 1 : 0; }
+  if (ta === 'f') return a < b ? -1 : a > b ? 1 : 0; // same "f:" prefix: compare whole strings
   if (ta === 'i') return Number(a.slice(2)) - Number(b.slice(2));
   if (ta === 'k') return compareFieldLists(elementValue(a) as JSONObject, elementValue(b) as JSONObject);
   return compareValues(elementValue(a), elementValue(b));
 }
 
 function sortedElements(s: FieldSet): string[] {
-  const all = new Set<string>(s.members);
-  for (const pe of s.children?.keys() ?? []) all.add(pe);
-  return [...all].sort(compareElements);
+  let all: string[];
+  if (!s.children?.size) all = s.members ? [...s.members] : [];
+  else if (!s.members?.size) all = [...s.children.keys()];
+  else {
+    all = [...s.children.keys()];
+    for (const m of s.members) if (!s.children.has(m)) all.push(m);
+  }
+  return all.length > 1 ? all.sort(compareElements) : all;
 }
 
 // ----- path elements -----
@@ -205,6 +215,7 @@ export function fieldElement(name: string): string {
 
 /** `k:{...}` with the key fields sorted by name, as structured-merge-diff serializes them. */
 export function keyElement(fields: Array<[string, JSONValue]>): string {
+  if (fields.length === 1) return `k:{${JSON.stringify(fields[0][0])}:${JSON.stringify(fields[0][1])}}`;
   fields.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   let s = 'k:{';
   for (let i = 0; i < fields.length; i++) s += `${i ? ',' : ''}${JSON.stringify(fields[i][0])}:${JSON.stringify(fields[i][1])}`;

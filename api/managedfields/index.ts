@@ -238,9 +238,11 @@ export function updateManagedFields(
     if (!mine.isEmpty()) {
       const id = managerId(manager || 'unknown', operation, apiVersion, subresource);
       const before = ms.get(id);
+      const set = before ? mine.union(before.set) : mine;
+      const same = before?.encoded && set.equals(before.set);
       ms.set(id, {
         manager: manager || 'unknown', operation, apiVersion, subresource, time: formatTime(now),
-        set: before ? mine.union(before.set) : mine,
+        set: same ? before.set : set, encoded: same ? before.encoded : undefined,
       });
     }
     capUpdateManagers(ms);
@@ -337,8 +339,10 @@ function applyOnce(
   const id = managerId(applier, 'Apply', apiVersion, undefined);
   const previous = ms.get(id);
   const merged = merge(live, config, root);
-  ms.set(id, { manager: applier, operation: 'Apply', apiVersion, subresource: undefined, time: previous?.time, set: toFieldSet(config, root) });
-  const next = previous && !previous.set.isEmpty() ? prune(root, merged, ms, previous.set) : merged;
+  const set = toFieldSet(config, root);
+  ms.set(id, { manager: applier, operation: 'Apply', apiVersion, subresource: undefined, time: previous?.time, set });
+  // Pruning can only remove what the last apply set and this one does not: skip it when nothing was dropped.
+  const next = previous && !previous.set.difference(set).isEmpty() ? prune(root, merged, ms, previous.set) : merged;
 
   const cmp = compare(live, next, root);
   const changed = cmp.modified.union(cmp.added);
@@ -359,10 +363,14 @@ function applyOnce(
     const s = m.set.difference(changed).difference(cmp.removed);
     if (s.isEmpty()) ms.delete(other); else ms.set(other, withSet(m, s));
   }
-  const noop = live !== undefined && deepEqual(live, next);
+  const noop = live !== undefined && cmp.added.isEmpty() && cmp.modified.isEmpty() && cmp.removed.isEmpty() && deepEqual(live, next);
   const mine = ms.get(id)!.set.difference(stripSet);
   if (mine.isEmpty()) ms.delete(id);
-  else ms.set(id, { ...ms.get(id)!, set: mine, time: noop ? previous?.time ?? formatTime(now) : formatTime(now), encoded: undefined });
+  else {
+    // An unchanged set keeps its FieldsV1 as it was (no re-encoding on every re-apply).
+    const same = previous?.encoded && mine.equals(previous.set) ? previous : undefined;
+    ms.set(id, { ...ms.get(id)!, set: same ? same.set : mine, time: noop ? previous?.time ?? formatTime(now) : formatTime(now), encoded: same?.encoded });
+  }
 
   const meta = isObject(next.metadata) ? next.metadata : (next.metadata = {});
   if (applier === 'kubectl' && isObject(meta.annotations) && typeof meta.annotations[LAST_APPLIED_ANNOTATION] === 'string' && meta.annotations[LAST_APPLIED_ANNOTATION] !== '') {

@@ -40,6 +40,22 @@ function isEmptyContainer(v: JSONValue | undefined): boolean {
 
 /** The path element of a list item: k:{keys} for list-type map, v:value for list-type set. */
 export function itemElement(list: SchemaNode, item: JSONValue): string {
+  // Live objects come from the apiserver's cache and are walked several times per write.
+  if (isObject(item) && list.listType === 'map') {
+    const keys = list.listMapKeys;
+    const hit = itemElements.get(item);
+    if (hit && hit.list === list && keys.every((k, i) => item[k] === hit.values[i])) return hit.pe;
+    const pe = computeItemElement(list, item);
+    itemElements.set(item, { list, values: keys.map((k) => item[k]), pe });
+    return pe;
+  }
+  return computeItemElement(list, item);
+}
+
+// Key values are checked on every hit, so an item edited in place is never given a stale element.
+const itemElements = new WeakMap<object, { list: SchemaNode; values: Array<JSONValue | undefined>; pe: string }>();
+
+function computeItemElement(list: SchemaNode, item: JSONValue): string {
   if (list.listType === 'set') {
     if (typeof item === 'object' && item !== null) throw new TypedError('associative list without keys has an element that is a map or a list');
     return valueElement(item);
@@ -206,7 +222,7 @@ function mergeAt(l: JSONValue | undefined, r: JSONValue | undefined, node: Schem
   const out: JSONObject = {};
   for (const k in lm) {
     if (lm[k] === undefined) continue;
-    if (isMeta && k === 'managedFields') { out[k] = cloneJSON(lm[k]); continue; }
+    if (isMeta && k === 'managedFields') { out[k] = lm[k]; continue; } // replaced by the caller, never edited
     const rv = rm[k];
     if (rv === null) continue; // an applied null clears the field (typed objects omit it)
     const v = rv === undefined ? cloneJSON(lm[k]) : mergeAt(lm[k], rv, node.field(k), depth + 1, depth === 0 && k === 'metadata');

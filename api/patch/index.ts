@@ -3,19 +3,20 @@
 //   application/merge-patch+json           -> applyMergePatch         (RFC 7386, json-merge-patch)
 //   application/strategic-merge-patch+json -> applyStrategicMergePatch (built-in kinds only;
 //                                              upstream answers 415 for custom resources)
-// Every function returns a new object and leaves its arguments untouched (the result may share
-// values with the patch, never with the original). Failures are PatchError with a stable code
+// Every function returns a new object and leaves its arguments untouched. The result may share
+// values with the patch; with the original it shares only metadata.managedFields entries (merge
+// and strategic patches), which callers replace rather than edit. Failures are PatchError with a stable code
 // and the HTTP status to answer with.
 
 import { applyPatch, JsonPatchError, type Operation } from 'fast-json-patch';
 import mergePatch from 'json-merge-patch';
 import { PatchError } from './errors';
-import { cloneJSON, isObject, type JSONObject } from './json';
+import { cloneForPatch, cloneJSON, isObject, type JSONObject } from './json';
 import { nodeFor, type SchemaSource } from './schema';
 import { strategicMergePatch } from './strategic';
 
 export { PatchError, type PatchErrorCode } from './errors';
-export { cloneJSON, deepEqual, isObject, type JSONObject, type JSONValue } from './json';
+export { cloneForPatch, cloneJSON, deepEqual, isObject, type JSONObject, type JSONValue } from './json';
 export {
   builtinKindSchema, nodeFor, schemaNode, UNKNOWN,
   type GroupVersionKindLike, type ListType, type NodeKind, type OpenAPISchema, type SchemaNode, type SchemaResolver, type SchemaSource,
@@ -60,7 +61,7 @@ export function applyJsonPatch(obj: object, ops: unknown): JSONObject {
 /** RFC 7386: objects merge recursively, null deletes, anything else (lists too) replaces. */
 export function applyMergePatch(obj: object, patch: unknown): JSONObject {
   if (!isObject(patch)) throw new PatchError('InvalidPatch', 'invalid JSON Patch: a merge patch must be a JSON object');
-  return mergePatch.apply(cloneJSON(obj), patch) as JSONObject;
+  return mergePatch.apply(cloneForPatch(obj as JSONObject), patch) as JSONObject;
 }
 
 /**

@@ -15,12 +15,30 @@ export function cloneJSON<T>(v: T): T {
     for (let i = 0; i < v.length; i++) out[i] = cloneJSON(v[i]);
     return out as T;
   }
+  const src = v as Record<string, unknown>;
+  const keys = Object.keys(src);
   const out: Record<string, unknown> = {};
-  for (const k in v) {
-    const x = (v as Record<string, unknown>)[k];
-    if (x !== undefined) out[k] = cloneJSON(x);
+  for (let i = 0; i < keys.length; i++) {
+    const x = src[keys[i]];
+    if (x !== undefined) out[keys[i]] = cloneJSON(x);
   }
   return out as T;
+}
+
+/**
+ * Deep copy of an object about to be patched, except that metadata.managedFields entries are
+ * shared: strategic and merge patches only ever replace that (atomic) list whole, and sharing keeps
+ * the FieldsV1 decode cache warm for the managedFields update that follows every patch.
+ */
+export function cloneForPatch(obj: JSONObject): JSONObject {
+  const meta = obj.metadata;
+  if (!isObject(meta) || !Array.isArray(meta.managedFields)) return cloneJSON(obj);
+  const out: JSONObject = {};
+  for (const k of Object.keys(obj)) if (k !== 'metadata' && obj[k] !== undefined) out[k] = cloneJSON(obj[k]);
+  const m: JSONObject = {};
+  for (const k of Object.keys(meta)) if (meta[k] !== undefined) m[k] = k === 'managedFields' ? (meta[k] as JSONValue[]).slice() : cloneJSON(meta[k]);
+  out.metadata = m;
+  return out;
 }
 
 /** Structural equality of JSON values (key order does not matter). */

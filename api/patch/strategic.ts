@@ -5,10 +5,11 @@
 // form a set; plus the directives `$patch` (replace, delete), `$retainKeys`,
 // `$setElementOrder/<list>` and `$deleteFromPrimitiveList/<list>`.
 //
-// The original is deep-copied once and then edited in place; the patch is never modified.
+// The original is deep-copied once (managedFields entries shared, see cloneForPatch) and then
+// edited in place; the patch is never modified.
 
 import { PatchError } from './errors';
-import { cloneJSON, isObject, type JSONObject, type JSONValue } from './json';
+import { cloneForPatch, isObject, type JSONObject, type JSONValue } from './json';
 import type { SchemaNode } from './schema';
 
 const DIRECTIVE = '$patch';
@@ -38,7 +39,7 @@ function strategyOf(node: SchemaNode): string {
 export function strategicMergePatch(original: JSONObject, patch: JSONObject, root: SchemaNode): JSONObject {
   if (!isObject(original)) throw new PatchError('InvalidPatch', 'invalid JSON document: the object to patch is not a JSON object');
   if (!isObject(patch)) throw new PatchError('InvalidPatch', 'invalid JSON document: a strategic merge patch must be a JSON object');
-  return mergeMap(cloneJSON(original), patch, root);
+  return mergeMap(cloneForPatch(original), patch, root);
 }
 
 // A patch value that lands where the original has nothing (or something of another type): its
