@@ -2,6 +2,14 @@
 // validation, protobuf, OpenAPI, patch, managedFields). Every call the server makes into them goes
 // through here, so switching from a stand-in to the real export is a change in this file only.
 import type { GroupVersionKind } from '../../api/scheme';
+import { decodeProtobufBody as decodeProtobuf } from '../../api/protobuf';
+import { buildOpenAPIv3Documents as buildDocs } from '../../api/openapi';
+import type { ServedResource } from './resources';
+import * as mf from '../../api/managedfields';
+import * as defaults from '../../api/defaults';
+import * as validation from '../../api/validation';
+import type { OpenAPISchema, SchemaSource } from '../../api/patch';
+import { ApiError, badRequest } from './errors';
 
 export interface FieldError {
   type: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueDuplicate' | 'FieldValueForbidden' | 'FieldValueTooLong' | string;
@@ -9,60 +17,71 @@ export interface FieldError {
   message: string;
 }
 
-export class ProtobufUnavailableError extends Error {
-  readonly code = 'ProtobufUnavailable';
-  constructor() { super('protobuf request bodies are not decodable yet'); this.name = 'ProtobufUnavailableError'; }
-}
-
 /** Defaults for built-in kinds (restartPolicy, imagePullPolicy, ...). */
-export function applyDefaults(_gvk: GroupVersionKind, _obj: any): void {
-  // stand-in until api/defaults lands
+export function applyDefaults(gvk: GroupVersionKind, obj: any): void {
+  defaults.applyDefaults(gvk, obj);
 }
 
 /** Validation errors of a built-in object (old for updates). */
-export function validateObject(_gvk: GroupVersionKind, _obj: any, _old?: any): FieldError[] {
-  return [];
+export function validateObject(gvk: GroupVersionKind, obj: any, old?: any): FieldError[] {
+  return validation.validateObject(gvk, obj, old);
 }
 
 /** Unknown-field paths of a built-in object, for strict decoding. */
-export function unknownFields(_gvk: GroupVersionKind, _obj: any): string[] {
-  return [];
+export function unknownFields(gvk: GroupVersionKind, obj: any): string[] {
+  return validation.unknownFields(gvk, obj);
+}
+
+/** Unknown-field paths of a custom resource per its CRD schema. */
+export function unknownCustomFields(schema: any, obj: any): string[] {
+  return validation.unknownFieldsBySchema(schema, obj);
 }
 
 /** Validation of a custom resource against its CRD's openAPIV3Schema. */
-export function validateAgainstSchema(_schema: any, _obj: any, _path: string): FieldError[] {
-  return [];
+export function validateAgainstSchema(schema: any, obj: any, path: string): FieldError[] {
+  return validation.validateAgainstSchema(schema, obj, path);
 }
 
-export function decodeProtobufBody(_body: Buffer): any {
-  throw new ProtobufUnavailableError();
+/** CRD pruning: drops what the structural schema does not specify. */
+export function pruneUnknownFields(schema: any, obj: any): void {
+  validation.pruneUnknownFields(schema, obj);
 }
 
-/** OpenAPI v3 documents by group-version path ('api/v1', 'apis/apps/v1'); undefined until api/openapi lands. */
-export function buildOpenAPIv3Documents(_resources: unknown[], _extra?: unknown): Map<string, object> | undefined {
-  return undefined;
+export function decodeProtobufBody(body: Buffer): any {
+  return decodeProtobuf(body);
 }
 
-/** Records the write's manager in metadata.managedFields (stand-in: one Update entry per manager, no field sets). */
-export function updateManagedFields(gvk: GroupVersionKind, _schema: unknown, _old: any, obj: any, manager: string, subresource: string | undefined, now: string): void {
-  const apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
-  const list: any[] = (obj.metadata.managedFields ?? []).filter((m: any) => !(m.manager === manager && m.operation === 'Update' && (m.subresource ?? '') === (subresource ?? '')));
-  list.push({ manager, operation: 'Update', apiVersion, time: now, fieldsType: 'FieldsV1', fieldsV1: {}, ...(subresource ? { subresource } : {}) });
-  obj.metadata.managedFields = list;
+/** OpenAPI v3 documents by group-version path ('api/v1', 'apis/apps/v1'), custom resources included. */
+export function buildOpenAPIv3Documents(resources: ServedResource[], custom: ServedResource[]): Map<string, object> {
+  return buildDocs(resources.filter((r) => !r.custom), custom.map((r) => ({ resource: r, schema: r.custom?.schema })));
 }
 
-/** Server-side apply (stand-in: a merge of the applied configuration, no conflicts detected). */
-export function serverSideApply(gvk: GroupVersionKind, _schema: unknown, live: any, applied: any, manager: string, _force: boolean, now: string, subresource?: string): { object: any; conflicts: Array<{ manager: string; field: string }> } {
-  const merge = (a: any, b: any): any => {
-    if (b === null || typeof b !== 'object' || Array.isArray(b) || a === null || typeof a !== 'object' || Array.isArray(a)) return b;
-    const out: any = { ...a };
-    for (const [k, v] of Object.entries(b)) out[k] = merge(a[k], v);
-    return out;
-  };
-  const object = live ? merge(live, applied) : applied;
-  const apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
-  const list: any[] = (object.metadata.managedFields ?? []).filter((m: any) => !(m.manager === manager && m.operation === 'Apply'));
-  list.push({ manager, operation: 'Apply', apiVersion, time: now, fieldsType: 'FieldsV1', fieldsV1: {}, ...(subresource ? { subresource } : {}) });
-  object.metadata.managedFields = list;
-  return { object, conflicts: [] };
+function sourceOf(gvk: GroupVersionKind, schema: unknown): SchemaSource {
+  if (schema) return { schema: schema as OpenAPISchema };
+  return gvk;
 }
+
+function managedFieldsFailure(err: unknown): never {
+  if (err instanceof mf.ManagedFieldsError) {
+    if (err.status === 400) throw badRequest(err.message);
+    if (err.status === 422) throw new ApiError(422, 'Invalid', err.message, { causes: [{ reason: 'FieldValueInvalid', message: err.message }] });
+    throw new ApiError(500, 'InternalError', `Internal error occurred: ${err.message}`);
+  }
+  throw err;
+}
+
+/** Records the write's manager in metadata.managedFields (custom resources by their CRD schema). */
+export function updateManagedFields(gvk: GroupVersionKind, schema: unknown, old: any, obj: any, manager: string, subresource: string | undefined, now: Date): void {
+  try {
+    mf.updateManagedFields(sourceOf(gvk, schema), old, obj, manager, 'Update', subresource, now);
+  } catch (err) { managedFieldsFailure(err); }
+}
+
+/** Server-side apply; conflicts are returned (the caller answers 409 unless forced). */
+export function serverSideApply(gvk: GroupVersionKind, schema: unknown, live: any, applied: any, manager: string, force: boolean, now: Date): { object: any; conflicts: Array<{ manager: string; field: string; message: string }> } {
+  try {
+    return mf.serverSideApply(sourceOf(gvk, schema), live, applied, manager, force, now);
+  } catch (err) { return managedFieldsFailure(err); }
+}
+
+export const conflictStatusMessage = mf.conflictStatusMessage;

@@ -111,7 +111,7 @@ export class Registry {
       const field = parseFieldSelector(opts.fieldSelector);
       if (!field.empty) {
         const known = selectableFields(res.kind, res.group, {}, res.namespaced, res.custom?.selectableFields);
-        checkFieldSelector(field, res.kind, res.group, res.plural, res.version, known, opts.labelSelector ?? '');
+        checkFieldSelector(field, known);
       }
       return { label, field };
     } catch (err) {
@@ -195,7 +195,7 @@ export class Registry {
     if (mode === 'Ignore') return;
     let unknown: string[] = [];
     if (!ctx.skipUnknownFieldCheck) {
-      if (res.custom) unknown = res.custom.schema ? unknownCustomFields(res.custom.schema, obj) : [];
+      if (res.custom) unknown = res.custom.schema ? api.unknownCustomFields(res.custom.schema, obj) : [];
       else unknown = api.unknownFields(gvkOf(res), obj);
     }
     const msgs = [...unknown.map((f) => `unknown field "${f}"`), ...(ctx.duplicateFields ?? []).map((f) => `duplicate field "${f}"`)];
@@ -234,7 +234,7 @@ export class Registry {
   private updateManagedFields(res: ServedResource, old: any | undefined, obj: any, ctx: WriteContext, subresource?: string): void {
     if (ctx.applying) return;
     const manager = ctx.fieldManager ?? managerFromUser(ctx.user);
-    api.updateManagedFields(gvkOf(res), res.custom?.schema, old, obj, manager, subresource, nowRfc3339());
+    api.updateManagedFields(gvkOf(res), res.custom?.schema, old, obj, manager, subresource, new Date());
   }
 
   /** Creates an object (POST). Returns the stored object with its resourceVersion. */
@@ -261,7 +261,7 @@ export class Registry {
       if (res.custom) delete body.status; else body.status = {};
     }
     if (!res.custom) api.applyDefaults(gvkOf(res), body);
-    if (res.custom) pruneCustom(res, body);
+    if (res.custom?.schema) api.pruneUnknownFields(res.custom.schema, body);
     await strategy.prepareForCreate?.(body, this.env, ctx, res);
     const generated = !md.name && md.generateName;
     if (generated) md.name = `${String(md.generateName).slice(0, 58)}${generateNameSuffix()}`;
@@ -306,6 +306,7 @@ export class Registry {
         return { object: await this.create(res, namespace, next, ctx), created: true };
       }
       const out = await this.finishUpdate(res, current, next, ctx, subresource);
+      if (ctx.dryRun && !out.unchanged) out.object.metadata.resourceVersion = current.metadata.resourceVersion;
       if (out.unchanged || ctx.dryRun) return { object: out.object, created: false };
       try {
         if (out.deleteNow) {
@@ -347,7 +348,7 @@ export class Registry {
         if (current.status === undefined) delete obj.status; else obj.status = clone(current.status);
       }
       if (!res.custom) api.applyDefaults(gvkOf(res), obj);
-      if (res.custom) pruneCustom(res, obj);
+      if (res.custom?.schema) api.pruneUnknownFields(res.custom.schema, obj);
       await strategy.prepareForUpdate?.(obj, current, this.env, ctx, res);
     }
     delete obj.metadata.resourceVersion;
@@ -415,12 +416,12 @@ export class Registry {
         const created = clone(patchBody as any);
         created.metadata.name = name;
         if (res.namespaced) created.metadata.namespace = namespace;
-        const r = api.serverSideApply(gvkOf(res), res.custom?.schema, undefined, created, ctx.fieldManager!, force, nowRfc3339(), subresource);
+        const r = api.serverSideApply(gvkOf(res), res.custom?.schema, undefined, created, ctx.fieldManager!, force, new Date());
         const obj = r.object;
         delete obj.metadata.resourceVersion;
         return obj;
       }
-      const patched = this.patchDoc(type, gvkOf(res), current, patchBody, ctx, res, force, subresource);
+      const patched = this.patchDoc(type, gvkOf(res), current, patchBody, ctx, res, force);
       this.checkTypeMeta(res, patched);
       const prv = patched.metadata.resourceVersion;
       if (prv !== undefined && prv !== '' && String(prv) !== current.metadata.resourceVersion) throw conflict(res.group, res.plural, name, STALE_OBJECT);
@@ -429,10 +430,10 @@ export class Registry {
     }, type === 'apply' ? { ...ctx, applying: true } : ctx, subresource);
   }
 
-  private patchDoc(type: PatchType, gvk: GroupVersionKind, current: any, patchBody: unknown, ctx: WriteContext, res: ServedResource, force: boolean, subresource?: string): any {
+  private patchDoc(type: PatchType, gvk: GroupVersionKind, current: any, patchBody: unknown, ctx: WriteContext, res: ServedResource, force: boolean): any {
     if (type !== 'apply') return applyPatchBody(type, gvk, current, patchBody);
-    const r = api.serverSideApply(gvk, res.custom?.schema, current, clone(patchBody), ctx.fieldManager!, force, nowRfc3339(), subresource);
-    if (r.conflicts.length > 0) throw applyConflict(r.conflicts, apiVersionOf(res));
+    const r = api.serverSideApply(gvk, res.custom?.schema, current, clone(patchBody), ctx.fieldManager!, force, new Date());
+    if (r.conflicts.length > 0 || !r.object) throw applyConflict(r.conflicts);
     return r.object;
   }
 
@@ -582,13 +583,10 @@ function managerFromUser(user: UserInfo): string {
   return user.username || 'unknown';
 }
 
-export function applyConflict(conflicts: Array<{ manager: string; field: string }>, apiVersion: string): ApiError {
-  const lines = conflicts.map((c) => `- conflict with "${c.manager}" using ${apiVersion}: ${c.field}`);
-  const msg = conflicts.length === 1
-    ? `Apply failed with 1 conflict: conflict with "${conflicts[0]!.manager}" using ${apiVersion}: ${conflicts[0]!.field}`
-    : `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`;
-  return new ApiError(409, 'Conflict', msg, {
-    causes: conflicts.map((c) => ({ type: 'FieldManagerConflict', reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using ${apiVersion}`, field: c.field })),
+/** 409 with FieldManagerConflict causes (apimachinery managedfields conflict.go). */
+export function applyConflict(conflicts: Array<{ manager: string; field: string; message: string }>): ApiError {
+  return new ApiError(409, 'Conflict', api.conflictStatusMessage(conflicts), {
+    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: c.message, field: c.field })),
   });
 }
 
@@ -624,50 +622,3 @@ function labelSelectorText(sel: any): string {
   return parts.join(',');
 }
 
-/** Unknown fields of a custom resource per its structural schema (for strict validation). */
-function unknownCustomFields(schema: any, obj: any): string[] {
-  const out: string[] = [];
-  const walk = (s: any, v: any, path: string): void => {
-    if (!s || v === null || typeof v !== 'object') return;
-    if (s['x-kubernetes-preserve-unknown-fields'] || s['x-kubernetes-embedded-resource']) return;
-    if (Array.isArray(v)) { v.forEach((x, i) => walk(s.items, x, `${path}[${i}]`)); return; }
-    if (s.additionalProperties && typeof s.additionalProperties === 'object') {
-      for (const [k, x] of Object.entries(v)) walk(s.additionalProperties, x, path ? `${path}.${k}` : k);
-      return;
-    }
-    const props = s.properties ?? {};
-    for (const [k, x] of Object.entries(v)) {
-      const p = path ? `${path}.${k}` : k;
-      if (!(k in props)) { if (s.additionalProperties !== true) out.push(p); continue; }
-      walk(props[k], x, p);
-    }
-  };
-  const { apiVersion: _a, kind: _k, metadata: _m, ...rest } = obj;
-  const props = { ...(schema.properties ?? {}) };
-  delete props.apiVersion; delete props.kind; delete props.metadata;
-  walk({ ...schema, properties: props }, rest, '');
-  return out;
-}
-
-/** Drops fields a custom resource's schema does not declare (pruning), keeping preserved subtrees. */
-function pruneCustom(res: ServedResource, obj: any): void {
-  const schema = res.custom?.schema;
-  if (!schema) return;
-  const prune = (s: any, v: any): void => {
-    if (!s || v === null || typeof v !== 'object') return;
-    if (s['x-kubernetes-preserve-unknown-fields'] || s['x-kubernetes-embedded-resource']) return;
-    if (Array.isArray(v)) { v.forEach((x) => prune(s.items, x)); return; }
-    if (s.additionalProperties && typeof s.additionalProperties === 'object') { for (const x of Object.values(v)) prune(s.additionalProperties, x); return; }
-    if (s.additionalProperties === true) return;
-    const props = s.properties ?? {};
-    for (const k of Object.keys(v)) {
-      if (!(k in props)) delete v[k]; else prune(props[k], v[k]);
-    }
-  };
-  const top = schema.properties ?? {};
-  for (const k of Object.keys(obj)) {
-    if (k === 'apiVersion' || k === 'kind' || k === 'metadata') continue;
-    if (schema['x-kubernetes-preserve-unknown-fields']) continue;
-    if (!(k in top)) delete obj[k]; else prune(top[k], obj[k]);
-  }
-}

@@ -176,12 +176,9 @@ export function selectableFields(kind: string, group: string, obj: any, namespac
   return f;
 }
 
-/** Rejects fields a kind does not support, with upstream's message (a 400 BadRequest). */
-export function checkFieldSelector(sel: FieldSelector, kind: string, group: string, resource: string, version: string, obj: Record<string, string>, labelText: string): void {
+/** Rejects fields a kind does not support with upstream's message (a 400; kubectl adds its own "Unable to find" prefix). */
+export function checkFieldSelector(sel: FieldSelector, supported: Record<string, string>): void {
   for (const r of sel.requirements) {
-    if (!(r.field in obj)) {
-      const gvr = `${group}/${version}, Resource=${resource}`;
-      throw badRequest(`Unable to find "${gvr}" that match label selector "${labelText}", field selector "${sel.text}": field label not supported: ${r.field}`);
-    }
+    if (!(r.field in supported)) throw badRequest(`field label not supported: ${r.field}`);
   }
 }
