@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import { registerCheckConfig } from './check-config';
 import { registerStore } from './store';
 import { registerServer } from './server';
+import { registerImages } from './images';
 
 export function registerCommands(program: Command): void {
   registerCheckConfig(program);
   registerStore(program);
   registerServer(program);
+  registerImages(program);
 }

@@ -1,11 +1,13 @@
 // The image service against a real docker-registry on 127.0.0.1 (no auth, basic auth, token auth),
 // fixture images pushed with skopeo, and archives written by skopeo.
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fsp, readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DigestMismatchError, ImageNotFoundError, ImageService, InvalidArchiveError, RegistryError, RegistryUnreachableError,
@@ -382,4 +384,51 @@ describe('store maintenance', () => {
     expect(await svc.snapshots.list()).toEqual([]);
     await expect(svc.prepareRootfs(`${plain.host}/busybox:latest`)).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND' });
   });
+});
+
+describe('orch images CLI', () => {
+  const repo = resolve(__dirname, '../..');
+  const orch = async (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+    try {
+      const { stdout, stderr } = await promisify(execFile)(join(repo, 'node_modules/.bin/tsx'), [join(repo, 'cmd/orch.ts'), ...args], { cwd: repo, timeout: 60_000 });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string; stderr?: string };
+      return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    }
+  };
+
+  it('pulls, lists, inspects, imports and removes, with errors on stderr and a non-zero exit', async () => {
+    const dir = await tempDir('cli');
+    const cfg = join(dir, 'registries.yaml');
+    await fsp.writeFile(cfg, insecure(plain));
+    const common = ['--data-dir', dir, '--registries-config', cfg];
+    const pull = await orch(['images', 'pull', ...common, `${plain.host}/busybox:latest`]);
+    expect(pull.stderr).toContain(`resolved ${plain.host}/busybox:latest -> ${fixture.manifestDigest}`);
+    expect(pull.stderr).toMatch(/layer [0-9a-f]{12}: done/);
+    expect(pull.stdout.trim()).toBe(`${plain.host}/busybox:latest ${fixture.manifestDigest}`);
+    expect(pull.code).toBe(0);
+
+    const imp = await orch(['images', 'import', ...common, fixture.dockerArchive]);
+    expect(imp.stdout).toMatch(/^docker\.io\/library\/busybox:latest sha256:[0-9a-f]{64}$/m);
+
+    const ls = await orch(['images', 'ls', ...common]);
+    expect(ls.stdout).toMatch(new RegExp(`^${plain.host}/busybox\\s+latest\\s+${fixture.configDigest.slice(7, 19)}`, 'm'));
+    expect(ls.stdout).toMatch(/^busybox\s+latest\s+/m);
+
+    const inspect = JSON.parse((await orch(['images', 'inspect', ...common, `${plain.host}/busybox`])).stdout) as { record: { manifestDigest: string }; layers: Array<{ unpacked: boolean }> };
+    expect(inspect.record.manifestDigest).toBe(fixture.manifestDigest);
+    expect(inspect.layers.map((l) => l.unpacked)).toEqual([true, true]);
+
+    const missing = await orch(['images', 'pull', ...common, `${plain.host}/busybox:nope`]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('MANIFEST_UNKNOWN: manifest unknown');
+
+    const rm = await orch(['images', 'rm', ...common, 'busybox', `${plain.host}/busybox:latest`]);
+    expect(rm.stdout).toContain('Deleted: docker.io/library/busybox:latest');
+    expect(rm.stdout).toMatch(/Reclaimed .* \(\d+ blobs, 2 snapshots\)/);
+    const gone = await orch(['images', 'inspect', ...common, 'busybox']);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain('image "busybox" not found locally');
+  }, 120_000);
 });
