@@ -10,6 +10,7 @@ import type { LogStore } from '../embedded-store';
 import { openDatastore } from './datastore';
 import { ensurePki, kubeconfigYaml, nodeIps, writeSecretFile, type ClusterPki } from './pki';
 import { createApiServer, type ApiServer } from './apiserver';
+import { startControlLoops, type ControlLoops } from './controllers';
 
 export const DEFAULT_KUBECONFIG = '/etc/orch/orch.yaml';
 
@@ -26,6 +27,8 @@ export interface ServerOptions {
   /** Bookmark interval of watches (tests shorten it). */
   bookmarkIntervalMs?: number;
   log?: (msg: string) => void;
+  /** Run the apiserver without the controllers and scheduler (their hook: server/controllers/index.ts). */
+  disableControllers?: boolean;
 }
 
 export interface RunningServer {
@@ -42,6 +45,8 @@ export interface RunningServer {
   store: LogStore;
   api: ApiServer;
   https: Server;
+  /** The controller manager and scheduler (undefined with disableControllers). */
+  loops?: ControlLoops;
   close(): Promise<void>;
 }
 
@@ -104,6 +109,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     bookmarkIntervalMs: o.bookmarkIntervalMs, log,
   });
   await api.start();
+  const loops = o.disableControllers ? undefined : await startControlLoops({ local: api.client, log, options: { dataDir: o.dataDir } });
 
   const url = `https://127.0.0.1:${port}`;
   const kc = kubeconfigYaml(url, pki.ca.certPem, pki.admin);
@@ -118,11 +124,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => closing ??= (async () => {
+    await loops?.stop();
     api.stop();
     https.closeAllConnections?.();
     await new Promise<void>((r) => https.close(() => r()));
     await store.close();
   })();
-  return { url, port, adminKubeconfig, kubeconfig, adminToken: tokens.adminToken, pki, store, api, https, close };
+  return { url, port, adminKubeconfig, kubeconfig, adminToken: tokens.adminToken, pki, store, api, https, loops, close };
 }
 

@@ -59,22 +59,26 @@ export function resourceId(r: ResourceRef): string {
 }
 
 /**
- * A failed API call, carrying the Kubernetes Status fields: `code` is the HTTP status (404, 409,
- * 410, 422, ...) and `reason` the StatusReason (NotFound, AlreadyExists, Conflict, Expired,
- * Invalid, Forbidden, ...). Both implementations of ClusterClient throw only this class for
- * API-level failures.
+ * A failed API call, carrying the Kubernetes Status fields: `code` is the StatusReason (NotFound,
+ * AlreadyExists, Conflict, Expired, Invalid, Forbidden, ...; stable, as everywhere in orch) and
+ * `httpStatus` the HTTP status (404, 409, 410, 422, ...). Both implementations of ClusterClient
+ * throw only this class for API-level failures.
  */
 export class ApiError extends Error {
-  constructor(readonly code: number, readonly reason: string, message: string, readonly details?: unknown) {
+  readonly code: string;
+  constructor(readonly httpStatus: number, reason: string, message: string, readonly details?: unknown) {
     super(message);
     this.name = 'ApiError';
+    this.code = reason;
   }
+  /** The Status reason (same as code). */
+  get reason(): string { return this.code; }
 }
 
 export function isNotFound(e: unknown): boolean { return e instanceof ApiError && e.reason === 'NotFound'; }
 export function isConflict(e: unknown): boolean { return e instanceof ApiError && e.reason === 'Conflict'; }
 export function isAlreadyExists(e: unknown): boolean { return e instanceof ApiError && e.reason === 'AlreadyExists'; }
-export function isExpired(e: unknown): boolean { return e instanceof ApiError && (e.code === 410 || e.reason === 'Expired' || e.reason === 'Gone'); }
+export function isExpired(e: unknown): boolean { return e instanceof ApiError && (e.httpStatus === 410 || e.reason === 'Expired' || e.reason === 'Gone'); }
 
 export function notFound(r: ResourceRef, name: string): ApiError {
   return new ApiError(404, 'NotFound', `${resourceId(r)} "${name}" not found`);

@@ -51,12 +51,12 @@ export function podFromTemplate(template: any, owner: KubeObject, ref: OwnerRefe
   };
 }
 
-/** Deterministic JSON (sorted keys) for hashing. */
+/** Deterministic JSON (sorted keys; null-valued keys dropped, as Go's zero values) for hashing and equality. */
 export function stableJSON(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
   if (Array.isArray(v)) return `[${v.map(stableJSON).join(',')}]`;
   const o = v as Record<string, unknown>;
-  return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${stableJSON(o[k])}`).join(',')}}`;
+  return `{${Object.keys(o).filter((k) => o[k] !== undefined && o[k] !== null).sort().map((k) => `${JSON.stringify(k)}:${stableJSON(o[k])}`).join(',')}}`;
 }
 
 /** FNV-1a 32-bit over UTF-8 bytes. */
