@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { builtinResources } from '../api/scheme';
-import { commonFieldDescriptions, definitionDescriptions } from './api-schema-descriptions';
+import { commonFieldDescriptions, definitionDescriptions, fieldEnums } from './api-schema-descriptions';
 
 const TAG = 'v0.32.4';
 const PODPRESET_TAG = 'v0.19.16';
@@ -271,6 +271,16 @@ function main(): void {
     }
   }
   for (const def of Object.keys(definitionDescriptions)) if (!defs[def]) throw new Error(`description for unknown definition ${def}`);
+  for (const [def, enums] of Object.entries(fieldEnums)) {
+    for (const [name, values] of Object.entries(enums)) {
+      const prop = defs[def]?.properties?.[name];
+      if (!prop) throw new Error(`enum for unknown field ${def}.${name}`);
+      prop.enum = values;
+    }
+  }
+  for (const [def, d] of Object.entries(definitionDescriptions)) {
+    for (const name of Object.keys(d.fields ?? {})) if (!defs[def].properties?.[name]) throw new Error(`description for unknown field ${def}.${name}`);
+  }
 
   const sorted = Object.fromEntries(Object.entries(defs).sort(([a], [b]) => a.localeCompare(b)));
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
