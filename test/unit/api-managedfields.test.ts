@@ -2,10 +2,10 @@
 // list types, the exact entry shape, and the bookkeeping the apiserver does on every write.
 import { describe, expect, it } from 'vitest';
 import {
-  conflictStatusMessage, decodeFieldsV1, encodeFieldsV1, LAST_APPLIED_ANNOTATION, ManagedFieldsError, MAX_UPDATE_MANAGERS,
+  conflictStatusMessage, decodeFieldsV1, encodeFieldsV1, toFieldSet, LAST_APPLIED_ANNOTATION, ManagedFieldsError, MAX_UPDATE_MANAGERS,
   serverSideApply, updateManagedFields, type ManagedFieldsEntry,
 } from '../../api/managedfields';
-import { cloneJSON, type SchemaSource } from '../../api/patch';
+import { applyMergePatch, applyStrategicMergePatch, cloneJSON, nodeFor, type SchemaSource } from '../../api/patch';
 import { deploymentSchema } from './api-patch-openapi.fixture';
 
 const T0 = new Date('2025-01-01T00:00:00.123Z');
@@ -279,6 +279,34 @@ describe('updateManagedFields', () => {
     next.spec.template.spec.containers.push({ image: 'no-name' });
     updateManagedFields(source, live, next, 'kubectl-edit', 'Update', undefined, T1);
     expect(next.metadata.managedFields).toEqual(live.metadata.managedFields);
+  });
+});
+
+describe('field sets of objects edited in place', () => {
+  it('a list item whose key changed in place gets its new element (no stale cache)', () => {
+    const obj = config();
+    const before = JSON.stringify(encodeFieldsV1(toFieldSet(obj, nodeFor(deploymentSchema))));
+    expect(before).toContain('k:{\\"name\\":\\"nginx\\"}');
+    obj.spec.template.spec.containers[0].name = 'renamed';
+    const after = JSON.stringify(encodeFieldsV1(toFieldSet(obj, nodeFor(deploymentSchema))));
+    expect(after).toContain('k:{\\"name\\":\\"renamed\\"}');
+    expect(after).not.toContain('nginx');
+  });
+});
+
+describe('patching an object with managedFields', () => {
+  it('never modifies the original, even when the patch replaces managedFields', () => {
+    const live = stored(serverSideApply(deploymentSchema, undefined, config({ replicas: 2 }), 'deployer', false, T0).object, '1');
+    const snapshot = JSON.stringify(live);
+    const replacement = [{ manager: 'x', operation: 'Update', apiVersion: 'apps/v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': { 'f:replicas': {} } } }];
+    const a = applyStrategicMergePatch(deploymentSchema, live, { metadata: { managedFields: replacement } }) as any;
+    const b = applyMergePatch(live, { metadata: { managedFields: replacement } }) as any;
+    expect(a.metadata.managedFields).toEqual(replacement);
+    expect(b.metadata.managedFields).toEqual(replacement);
+    const c = applyStrategicMergePatch(deploymentSchema, live, { spec: { replicas: 5 } }) as any;
+    updateManagedFields(deploymentSchema, live, c, 'kubectl-patch', 'Update', undefined, T1);
+    expect(entry(c, 'kubectl-patch').fieldsV1).toEqual({ 'f:spec': { 'f:replicas': {} } });
+    expect(JSON.stringify(live)).toBe(snapshot);
   });
 });
 
