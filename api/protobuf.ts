@@ -299,7 +299,9 @@ export function decodeProtobufBody(body: Buffer): Record<string, unknown> {
   if (!env.kind || !env.apiVersion) throw new ProtobufDecodeError('the protobuf envelope names no apiVersion and kind');
   if (env.contentEncoding) throw new ProtobufDecodeError(`unsupported protobuf content encoding "${env.contentEncoding}"`);
   const { group, version } = parseApiVersion(env.apiVersion);
-  const defName = definitionNameForKind({ group, version, kind: env.kind });
+  // Option kinds (DeleteOptions, ...) travel under whichever group-version the client used.
+  const metaDef = `io.k8s.apimachinery.pkg.apis.meta.v1.${env.kind}`;
+  const defName = definitionNameForKind({ group, version, kind: env.kind }) ?? (getDefinitions()[metaDef] ? metaDef : undefined);
   if (!defName) throw new ProtobufDecodeError(`no protobuf schema for kind ${env.kind} in ${env.apiVersion}`);
   let decoded: unknown;
   try {

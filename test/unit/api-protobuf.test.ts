@@ -58,6 +58,11 @@ describe('api/protobuf: bodies the real kubectl 1.32 sent (build/capture-protobu
     // An envelope naming a kind orch does not serve.
     const other = Buffer.concat([Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x0a, 0x0c, 0x0a, 0x02]), Buffer.from('v1'), Buffer.from([0x12, 0x06]), Buffer.from('Widget')]);
     expect(() => decodeProtobufBody(other)).toThrow(/no protobuf schema for kind Widget in v1/);
+    // DeleteOptions of a typed client, sent under the resource's group-version.
+    const opts = Buffer.concat([Buffer.from([0x08, 0x00, 0x22, 0x0a]), Buffer.from('Foreground'), Buffer.from([0x2a, 0x03]), Buffer.from('All')]);
+    const typeMeta = Buffer.concat([Buffer.from([0x0a, 0x07]), Buffer.from('apps/v1'), Buffer.from([0x12, 0x0d]), Buffer.from('DeleteOptions')]);
+    const envelope = Buffer.concat([Buffer.from([0x6b, 0x38, 0x73, 0x00, 0x0a, typeMeta.length]), typeMeta, Buffer.from([0x12, opts.length]), opts]);
+    expect(decodeProtobufBody(envelope)).toEqual({ apiVersion: 'apps/v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, propagationPolicy: 'Foreground', dryRun: ['All'] });
     try { decodeProtobufBody(truncated); } catch (err) { expect((err as ProtobufDecodeError).code).toBe('ProtobufDecodeError'); }
   });
 });
