@@ -2,6 +2,7 @@
 // (upstream's --concurrent-*-syncs defaults, scaled to a small single process).
 import type { Controller, ControllerContext } from './controller';
 import { DeploymentController } from './deployment/deployment';
+import { GarbageCollector } from './garbagecollector/garbagecollector';
 import { ReplicaSetController } from './replicaset/replicaset';
 
 export interface ControllerEntry {
@@ -11,5 +12,6 @@ export interface ControllerEntry {
 
 export const controllerRegistry: Record<string, ControllerEntry> = {
   deployment: { factory: (c) => new DeploymentController(c), workers: 5 },
+  garbagecollector: { factory: (c) => new GarbageCollector(c), workers: 4 },
   replicaset: { factory: (c) => new ReplicaSetController(c), workers: 5 },
 };
