@@ -13,11 +13,11 @@ const repo = join(__dirname, '..', '..');
 export const runId = (): string => randomBytes(4).toString('hex');
 
 const APPLETS = ['sh', 'ls', 'cat', 'echo', 'sleep', 'true', 'false', 'ps', 'hostname', 'id', 'mount', 'env', 'pwd',
-  'head', 'dd', 'touch', 'mkdir', 'yes', 'kill', 'tty', 'stty', 'wc', 'grep', 'seq', 'whoami', 'sed'];
+  'head', 'dd', 'tr', 'touch', 'mkdir', 'yes', 'kill', 'tty', 'stty', 'wc', 'grep', 'seq', 'whoami', 'sed'];
 
 /** A minimal busybox rootfs (cached per busybox binary): /bin applets, /etc/passwd and group. */
 export function busyboxRootfs(): string {
-  const hash = createHash('sha256').update(readFileSync('/bin/busybox')).update('v1').digest('hex').slice(0, 12);
+  const hash = createHash('sha256').update(readFileSync('/bin/busybox')).update('v2').digest('hex').slice(0, 12);
   const dir = join(repo, '.cache', `runtime-busybox-${hash}`);
   if (existsSync(dir)) return dir;
   const tmp = `${dir}.${process.pid}`;
