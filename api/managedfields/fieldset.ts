@@ -127,6 +127,30 @@ export class FieldSet {
     return true;
   }
 
+  /** The set without the given paths and everything below them; `this` when none is present. */
+  withoutPrefixes(prefixes: readonly (readonly string[])[]): FieldSet {
+    return prefixes.reduce<FieldSet>((set, p) => set.withoutPrefix(p, 0), this);
+  }
+
+  private withoutPrefix(p: readonly string[], i: number): FieldSet {
+    const pe = p[i];
+    if (pe === undefined) return this;
+    const last = i === p.length - 1;
+    const c = this.children?.get(pe);
+    const reduced = c && !last ? c.withoutPrefix(p, i + 1) : c;
+    const dropMember = last && !!this.members?.has(pe);
+    const dropChild = c !== undefined && (last || reduced!.isEmpty());
+    if (!dropMember && !dropChild && reduced === c) return this;
+    const out = new FieldSet();
+    out.members = this.members && new Set(this.members);
+    out.children = this.children && new Map(this.children);
+    if (dropMember) out.members!.delete(pe);
+    if (dropChild) out.children!.delete(pe); else if (reduced !== c) out.children!.set(pe, reduced!);
+    if (!out.members?.size) out.members = undefined;
+    if (!out.children?.size) out.children = undefined;
+    return out;
+  }
+
   /** Copy of the set without the given top-level member paths (used to strip metadata). */
   withoutPaths(paths: readonly (readonly string[])[]): FieldSet {
     const strip = new FieldSet();

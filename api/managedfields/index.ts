@@ -11,7 +11,7 @@
 import { cloneJSON, deepEqual, isObject, type JSONObject, type JSONValue } from '../patch/json';
 import { isSchemaNode, nodeFor, type GroupVersionKindLike, type SchemaNode, type SchemaSource } from '../patch/schema';
 import { decodeFieldsV1, encodeFieldsV1, FieldSet, FieldsV1Error, pathString } from './fieldset';
-import { compare, ensureNamedFieldsAreMembers, merge, removeItems, toFieldSet, TypedError } from './typed';
+import { compare, ensureNamedFieldsAreMembers, merge, removeItems, toFieldSet, TypedError, type Comparison } from './typed';
 
 export { decodeFieldsV1, encodeFieldsV1, FieldSet, FieldsV1Error, pathString } from './fieldset';
 export { compare, merge, removeItems, toFieldSet, TypedError } from './typed';
@@ -48,6 +48,30 @@ export class ManagedFieldsError extends Error {
     super(message, options);
     this.status = code === 'InvalidApply' ? 400 : code === 'InvalidObject' ? 422 : 500;
   }
+}
+
+/** How the write's resource strategy limits what managers own (upstream's ResetFieldsStrategy). */
+export interface FieldManagerOptions {
+  /**
+   * Fields this write resets to their old values, by field name from the root, e.g. [['status']]
+   * for the main resource and [['spec']] (plus [['metadata', 'labels']] etc. where upstream resets
+   * them) for /status: they are neither compared nor owned by this write's manager.
+   */
+  ignoreFields?: string[][];
+}
+
+export interface ApplyOptions extends FieldManagerOptions {
+  /** The subresource applied to ('status', 'scale'); recorded in the Apply entry. */
+  subresource?: string;
+}
+
+function ignoredPaths(o: FieldManagerOptions | undefined): string[][] | undefined {
+  return o?.ignoreFields?.length ? o.ignoreFields.map((p) => p.map((f) => `f:${f}`)) : undefined;
+}
+
+function filtered(cmp: Comparison, ignore: string[][] | undefined): Comparison {
+  if (!ignore) return cmp;
+  return { added: cmp.added.withoutPrefixes(ignore), modified: cmp.modified.withoutPrefixes(ignore), removed: cmp.removed.withoutPrefixes(ignore) };
 }
 
 export interface ApplyConflict {
@@ -206,7 +230,7 @@ function metaOf(obj: JSONObject): JSONObject | undefined {
  */
 export function updateManagedFields(
   source: SchemaSource, oldObj: object | undefined, newObj: object, manager: string,
-  operation: 'Update' = 'Update', subresource?: string, now: Date = new Date(),
+  operation: 'Update' = 'Update', subresource?: string, now: Date = new Date(), options?: FieldManagerOptions,
 ): void {
   const next = newObj as JSONObject;
   const prev = oldObj as JSONObject | undefined;
@@ -228,7 +252,7 @@ export function updateManagedFields(
 
     const root = nodeFor(source);
     const apiVersion = apiVersionFor(source, next, prev);
-    const cmp = compare(prev, next, root);
+    const cmp = filtered(compare(prev, next, root), ignoredPaths(options));
     const changed = cmp.modified.union(cmp.added);
     for (const [id, m] of ms) {
       const s = m.set.difference(changed).difference(cmp.removed);
@@ -268,6 +292,7 @@ function decodeOrEmpty(entries: unknown): ManagedMap {
  */
 export function serverSideApply(
   source: SchemaSource, live: object | undefined, applied: object, manager: string, force: boolean, now: Date = new Date(),
+  options?: ApplyOptions,
 ): ApplyResult {
   const config = applied as JSONObject;
   const liveObj = live as JSONObject | undefined;
@@ -286,13 +311,14 @@ export function serverSideApply(
           { manager: BEFORE_FIRST_APPLY, operation: 'Update', apiVersion, subresource: undefined, time: formatTime(now), set: owned });
       }
     }
-    let result = applyOnce(root, liveObj, config, ms, applier, apiVersion, force, now);
+    const opts: ApplyContext = { subresource: options?.subresource || undefined, ignore: ignoredPaths(options) };
+    let result = applyOnce(root, liveObj, config, ms, applier, apiVersion, force, now, opts);
     if (result.conflicts.length > 0 && !force && applier === 'kubectl' && liveObj) {
       // Fields kubectl applied client-side with the same values are taken over without a conflict.
       const allowed = allowedFromLastApplied(root, liveObj, apiVersion);
       if (allowed) {
         const rest = result.conflicts.filter((c) => !allowed.has(c.path));
-        result = rest.length === 0 ? applyOnce(root, liveObj, config, ms, applier, apiVersion, true, now) : { ...result, conflicts: rest };
+        result = rest.length === 0 ? applyOnce(root, liveObj, config, ms, applier, apiVersion, true, now, opts) : { ...result, conflicts: rest };
       }
     }
     if (result.conflicts.length > 0) {
@@ -331,20 +357,22 @@ function describeManager(m: Managed): string {
   return s;
 }
 
+interface ApplyContext { subresource: string | undefined; ignore: string[][] | undefined }
+
 function applyOnce(
   root: SchemaNode, live: JSONObject | undefined, config: JSONObject, managed: ManagedMap,
-  applier: string, apiVersion: string, force: boolean, now: Date,
+  applier: string, apiVersion: string, force: boolean, now: Date, ctx: ApplyContext,
 ): { object: JSONObject | undefined; conflicts: InternalConflict[] } {
   const ms: ManagedMap = new Map(managed);
-  const id = managerId(applier, 'Apply', apiVersion, undefined);
+  const id = managerId(applier, 'Apply', apiVersion, ctx.subresource);
   const previous = ms.get(id);
   const merged = merge(live, config, root);
-  const set = toFieldSet(config, root);
-  ms.set(id, { manager: applier, operation: 'Apply', apiVersion, subresource: undefined, time: previous?.time, set });
+  const set = ctx.ignore ? toFieldSet(config, root).withoutPrefixes(ctx.ignore) : toFieldSet(config, root);
+  ms.set(id, { manager: applier, operation: 'Apply', apiVersion, subresource: ctx.subresource, time: previous?.time, set });
   // Pruning can only remove what the last apply set and this one does not: skip it when nothing was dropped.
   const next = previous && !previous.set.difference(set).isEmpty() ? prune(root, merged, ms, previous.set) : merged;
 
-  const cmp = compare(live, next, root);
+  const cmp = filtered(compare(live, next, root), ctx.ignore);
   const changed = cmp.modified.union(cmp.added);
   const conflicts: InternalConflict[] = [];
   for (const [other, m] of ms) {

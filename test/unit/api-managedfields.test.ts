@@ -215,6 +215,35 @@ describe.each(sources)('server-side apply (%s)', (_name, source) => {
   });
 });
 
+describe('reset fields and subresources', () => {
+  const source = deploymentSchema;
+  it('a main-resource apply does not own status; a status apply records its subresource and owns no spec', () => {
+    const cfg = config({ replicas: 2 });
+    cfg.status = { replicas: 7 };
+    const main = serverSideApply(source, undefined, cfg, 'deployer', false, T0, { ignoreFields: [['status']] });
+    expect(entry(main.object, 'deployer').fieldsV1).not.toHaveProperty('f:status');
+    const live = stored(main.object, '1');
+    const statusCfg = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 9 }, status: { replicas: 2, readyReplicas: 2 } };
+    const st = serverSideApply(source, live, statusCfg, 'status-writer', false, T1, { subresource: 'status', ignoreFields: [['spec']] });
+    expect(st.conflicts).toEqual([]); // spec.replicas belongs to deployer, but a status write does not touch spec
+    const e = entry(st.object, 'status-writer');
+    expect(e).toEqual({
+      manager: 'status-writer', operation: 'Apply', apiVersion: 'apps/v1', time: '2025-01-01T00:01:00Z', fieldsType: 'FieldsV1',
+      fieldsV1: { 'f:status': { 'f:readyReplicas': {}, 'f:replicas': {} } }, subresource: 'status',
+    });
+    expect(entry(st.object, 'deployer').fieldsV1['f:spec']).toHaveProperty('f:replicas');
+  });
+
+  it('an update ignores the fields its strategy resets', () => {
+    const live = stored(serverSideApply(source, undefined, config({ replicas: 2 }), 'deployer', false, T0).object, '1');
+    const next = cloneJSON(live);
+    next.spec.replicas = 4;
+    next.status = { replicas: 4 };
+    updateManagedFields(source, live, next, 'kubectl-replace', 'Update', undefined, T1, { ignoreFields: [['status']] });
+    expect(entry(next, 'kubectl-replace').fieldsV1).toEqual({ 'f:spec': { 'f:replicas': {} } });
+  });
+});
+
 describe('updateManagedFields', () => {
   const source = deploymentSchema;
 
