@@ -2,6 +2,7 @@
 // (upstream's --concurrent-*-syncs defaults, scaled to a small single process).
 import type { Controller, ControllerContext } from './controller';
 import { DeploymentController } from './deployment/deployment';
+import { EndpointSliceController, EndpointsController } from './endpoints/endpoints';
 import { GarbageCollector } from './garbagecollector/garbagecollector';
 import { ReplicaSetController } from './replicaset/replicaset';
 
@@ -12,6 +13,8 @@ export interface ControllerEntry {
 
 export const controllerRegistry: Record<string, ControllerEntry> = {
   deployment: { factory: (c) => new DeploymentController(c), workers: 5 },
+  endpoints: { factory: (c) => new EndpointsController(c), workers: 5 },
+  endpointslice: { factory: (c) => new EndpointSliceController(c), workers: 5 },
   garbagecollector: { factory: (c) => new GarbageCollector(c), workers: 4 },
   replicaset: { factory: (c) => new ReplicaSetController(c), workers: 5 },
 };
