@@ -215,6 +215,43 @@ describe('strategic merge patch of other kinds', () => {
   });
 });
 
+describe('strategic merge patch edge cases (the cases upstream\'s custom patch tests cover)', () => {
+  // A self-referencing item type: lists merged by name, merging and replaced primitive lists,
+  // a plain map and a retainKeys map.
+  const item: any = {
+    type: 'object',
+    properties: {
+      name: { type: 'string' }, value: { type: 'string' }, other: { type: 'string' },
+      mergingList: { type: 'array', items: { $ref: '#/item' }, 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-patch-merge-key': 'name' },
+      nonMergingList: { type: 'array', items: { $ref: '#/item' } },
+      mergingIntList: { type: 'array', items: { type: 'integer' }, 'x-kubernetes-patch-strategy': 'merge' },
+      simpleMap: { type: 'object', additionalProperties: { type: 'string' } },
+      retainKeysMap: { $ref: '#/item', 'x-kubernetes-patch-strategy': 'retainKeys' },
+    },
+  };
+  const source = { schema: item, resolve: () => item };
+  const cases: Array<[string, object, object, object]> = [
+    ['merging primitive lists keep one of each value', { mergingIntList: [1, 2] }, { mergingIntList: [2, 3] }, { mergingIntList: [1, 2, 3] }],
+    ['$patch: delete on a map leaves it empty', { simpleMap: { key1: '1', key2: '1' } }, { simpleMap: { $patch: 'delete' } }, { simpleMap: {} }],
+    ['$patch: replace alone empties a merging list', { mergingList: [{ name: '1' }, { name: '2' }] }, { mergingList: [{ $patch: 'replace' }] }, { mergingList: [] }],
+    ['empty merging lists merge to an empty list', { mergingList: [] }, { mergingList: [] }, { mergingList: [] }],
+    ['$patch: replace at the top replaces everything', { name: '1', value: '1' }, { other: 'a', $patch: 'replace' }, { other: 'a' }],
+    ['$patch: delete removes every duplicate', { mergingList: [{ name: '1' }, { name: '1' }, { name: '2', value: 'a' }, { name: '3' }, { name: '3' }] },
+      { mergingList: [{ name: '1', $patch: 'delete' }, { name: '3', $patch: 'delete' }] }, { mergingList: [{ name: '2', value: 'a' }] }],
+    ['a retainKeys map merges as usual without the directive', { retainKeysMap: { name: 'foo' } }, { retainKeysMap: { value: 'bar' } }, { retainKeysMap: { name: 'foo', value: 'bar' } }],
+    ['non-merging lists are replaced', { nonMergingList: [{ name: '1' }, { name: '2' }] }, { nonMergingList: [{ name: '3' }] }, { nonMergingList: [{ name: '3' }] }],
+    ['$setElementOrder puts new items where it says, live-only items keep their place', { mergingList: [{ name: '1', other: 'a' }, { name: '2', value: '2', other: 'b' }] },
+      { '$setElementOrder/mergingList': [{ name: '4' }, { name: '1' }, { name: '2' }, { name: '3' }], mergingList: [{ name: '4', value: '4' }, { name: '3', value: '3' }] },
+      { mergingList: [{ name: '4', value: '4' }, { name: '1', other: 'a' }, { name: '2', value: '2', other: 'b' }, { name: '3', value: '3' }] }],
+    ['nested merging lists merge by name at every level', { mergingList: [{ name: '1', mergingList: [{ name: 'a', value: 'x' }] }] },
+      { mergingList: [{ name: '1', mergingList: [{ name: 'a', other: 'y' }, { name: 'b' }] }] },
+      { mergingList: [{ name: '1', mergingList: [{ name: 'a', value: 'x', other: 'y' }, { name: 'b' }] }] }],
+  ];
+  it.each(cases)('%s', (_d, original, patch, expected) => {
+    expect(applyStrategicMergePatch(source, original, patch)).toEqual(expected);
+  });
+});
+
 describe('JSON patch (RFC 6902)', () => {
   it('rollout undo: replaces /spec/template and /metadata/annotations', () => {
     const live = liveDeployment();
