@@ -6,7 +6,7 @@
 // Paths are normalised ("./a", "/a" -> "a"), and an entry that would land outside the directory
 // (".." components, or a parent that is a symlink) is refused.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import { createReadStream, createWriteStream, promises as fsp, chmodSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { posix, join } from 'node:path';
 import { PassThrough, Transform, Writable, type Readable } from 'node:stream';
@@ -19,6 +19,7 @@ import { lsetxattr, makedev, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from './libc';
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_MARKER = '.wh..wh..opq';
 export const OVERLAY_OPAQUE_XATTR = 'trusted.overlay.opaque';
+const SMALL_FILE = 4 << 20;
 
 export type LayerCompression = 'none' | 'gzip' | 'zstd';
 
@@ -75,6 +76,10 @@ function normalizeName(raw: string, layer: string): string {
 
 interface Pending { path: string; mtime: Date }
 
+function lstatOrUndefined(path: string): ReturnType<typeof lstatSync> | undefined {
+  return lstatSync(path, { throwIfNoEntry: false });
+}
+
 /**
  * Unpacks the layer blob at `blobPath` into `dir` (which must exist and be empty) and returns the
  * diffID it computed. If `expectedDiffID` is given and differs, throws DiffIDMismatchError (the
@@ -99,17 +104,17 @@ export async function unpackLayer(blobPath: string, dir: string, opts: { layer: 
       cur = cur ? `${cur}/${p}` : p;
       if (knownDirs.has(cur)) continue;
       const abs = join(dir, cur);
-      const st = await fsp.lstat(abs).catch(() => undefined);
-      if (!st) await fsp.mkdir(abs, { mode: 0o755 });
+      const st = lstatOrUndefined(abs);
+      if (!st) mkdirSync(abs, { mode: 0o755 });
       else if (!st.isDirectory()) throw new UnpackError(layer, `parent "${cur}" of "${rel}" is not a directory`);
       knownDirs.add(cur);
     }
   };
-  const clear = async (abs: string, keepDir: boolean): Promise<void> => {
-    const st = await fsp.lstat(abs).catch(() => undefined);
+  const clear = (abs: string, keepDir: boolean): void => {
+    const st = lstatOrUndefined(abs);
     if (!st) return;
     if (st.isDirectory() && keepDir) return;
-    await fsp.rm(abs, { recursive: true, force: true });
+    rmSync(abs, { recursive: true, force: true });
   };
 
   const extract = tar.extract();
@@ -134,7 +139,7 @@ export async function unpackLayer(blobPath: string, dir: string, opts: { layer: 
       // Other ".wh..wh.*" names are aufs bookkeeping (hard link dirs), not deletions.
       if (hidden.startsWith(WHITEOUT_PREFIX)) return;
       const target = join(parentAbs, hidden);
-      await clear(target, false);
+      clear(target, false);
       mknod(target, S_IFCHR, makedev(0, 0));
       stats.whiteouts++;
       return;
@@ -143,37 +148,46 @@ export async function unpackLayer(blobPath: string, dir: string, opts: { layer: 
     const mode = (header.mode ?? 0o644) & 0o7777;
     switch (header.type) {
       case 'directory': {
-        await clear(abs, true);
-        if (!knownDirs.has(rel)) await fsp.mkdir(abs, { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EEXIST') throw err; });
+        clear(abs, true);
+        if (!knownDirs.has(rel) && !lstatOrUndefined(abs)) mkdirSync(abs, { mode: 0o700 });
         knownDirs.add(rel);
         body.resume();
         break;
       }
       case 'file': case 'contiguous-file': {
-        await clear(abs, false);
-        await pipeline(body, createWriteStream(abs, { flags: 'wx', mode: 0o600 }));
+        // Small files in one write (most of a rootfs); large ones streamed.
+        if ((header.size ?? 0) <= SMALL_FILE) {
+          const chunks: Buffer[] = [];
+          for await (const c of body) chunks.push(c as Buffer);
+          const data = Buffer.concat(chunks);
+          clear(abs, false);
+          writeFileSync(abs, data, { flag: 'wx', mode: 0o600 });
+        } else {
+          clear(abs, false);
+          await pipeline(body, createWriteStream(abs, { flags: 'wx', mode: 0o600 }));
+        }
         break;
       }
       case 'symlink': {
         body.resume();
-        await clear(abs, false);
-        await fsp.symlink(header.linkname ?? '', abs);
+        clear(abs, false);
+        symlinkSync(header.linkname ?? '', abs);
         break;
       }
       case 'link': {
         body.resume();
         const targetRel = normalizeName(header.linkname ?? '', layer);
         const target = join(dir, targetRel);
-        const st = await fsp.lstat(target).catch(() => undefined);
+        const st = lstatOrUndefined(target);
         if (!st || st.isDirectory()) throw new UnpackError(layer, `hard link "${rel}" -> "${header.linkname}": target not earlier in this layer`);
-        await clear(abs, false);
-        await fsp.link(target, abs);
+        clear(abs, false);
+        linkSync(target, abs);
         // A hard link shares the target's inode: owner, mode and times are the target's.
         return;
       }
       case 'character-device': case 'block-device': case 'fifo': {
         body.resume();
-        await clear(abs, false);
+        clear(abs, false);
         const kind = header.type === 'fifo' ? S_IFIFO : header.type === 'block-device' ? S_IFBLK : S_IFCHR;
         mknod(abs, kind | mode, header.type === 'fifo' ? 0n : makedev(header.devmajor ?? 0, header.devminor ?? 0));
         break;
@@ -183,15 +197,16 @@ export async function unpackLayer(blobPath: string, dir: string, opts: { layer: 
         body.resume();
         return;
     }
-    if (asRoot) await fsp.lchown(abs, header.uid ?? 0, header.gid ?? 0);
+    // Root creates files as 0:0 already: chown only for other owners.
+    if (asRoot && ((header.uid ?? 0) !== 0 || (header.gid ?? 0) !== 0)) lchownSync(abs, header.uid ?? 0, header.gid ?? 0);
     // chmod after chown: chown clears setuid/setgid bits.
-    if (header.type !== 'symlink') await fsp.chmod(abs, mode);
+    if (header.type !== 'symlink') chmodSync(abs, mode);
     for (const [key, value] of Object.entries((header.pax ?? {}) as Record<string, string>)) {
       if (key.startsWith('SCHILY.xattr.')) lsetxattr(abs, key.slice('SCHILY.xattr.'.length), Buffer.from(value, 'latin1'));
     }
     const mtime = header.mtime ?? new Date(0);
     if (header.type === 'directory') dirTimes.push({ path: abs, mtime });
-    else await fsp.lutimes(abs, mtime, mtime);
+    else lutimesSync(abs, mtime, mtime);
   };
 
   const sink = new Writable({
@@ -202,6 +217,9 @@ export async function unpackLayer(blobPath: string, dir: string, opts: { layer: 
     for await (const entry of extract) {
       try {
         await apply(entry.header, entry as unknown as Readable);
+        // Metadata calls are synchronous (a thread-pool round trip each is far slower for small
+        // entries); yield to the event loop now and then so a big layer does not starve it.
+        if (stats.entries % 64 === 0) await new Promise((r) => setImmediate(r));
       } catch (err) {
         entry.resume();
         throw err instanceof UnpackError ? err : new UnpackError(layer, `entry "${entry.header.name}": ${(err as Error).message}`, { cause: err });
@@ -218,7 +236,7 @@ export async function unpackLayer(blobPath: string, dir: string, opts: { layer: 
   await Promise.all([piped.catch(async (err) => { await done.catch(() => undefined); throw err; }), done]);
 
   // Directory mtimes last: creating entries inside a directory would change them.
-  for (const d of dirTimes.reverse()) await fsp.utimes(d.path, d.mtime, d.mtime);
+  for (const d of dirTimes.reverse()) utimesSync(d.path, d.mtime, d.mtime);
   const diffID = `sha256:${hash.digest('hex')}`;
   if (opts.expectedDiffID && opts.expectedDiffID !== diffID) throw new DiffIDMismatchError(layer, opts.expectedDiffID, diffID);
   return { diffID, ...stats };
