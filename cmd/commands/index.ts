@@ -4,10 +4,14 @@ import { registerCheckConfig } from './check-config';
 import { registerStore } from './store';
 import { registerServer } from './server';
 import { registerImages } from './images';
+import { registerCtr } from './ctr';
+import { registerShim } from './shim';
 
 export function registerCommands(program: Command): void {
   registerCheckConfig(program);
   registerStore(program);
   registerServer(program);
   registerImages(program);
+  registerCtr(program);
+  registerShim(program);
 }

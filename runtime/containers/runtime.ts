@@ -48,6 +48,11 @@ export interface ContainerRuntimeOptions {
   shimCommand?: string[];
   /** Warm shims kept ready (default 2; 0 starts a shim per container on the critical path). */
   warmShims?: number;
+  /**
+   * false for a debugging client (`orch ctr`) next to a running agent: leave the agent's warm
+   * shims alone and start none (creating containers still works, with a cold shim).
+   */
+  manageShimPool?: boolean;
   /** Resolves image references to overlay lower dirs (the image side). */
   images?: RootfsProvider;
   /** Default log rotation for containers. */
@@ -114,7 +119,7 @@ export class ContainerRuntime {
   static async open(opts: ContainerRuntimeOptions = {}): Promise<ContainerRuntime> {
     if (process.arch !== 'x64') throw new RuntimeError('Unsupported', `orch-init is built for x86_64 only, not ${process.arch}`);
     const rt = new ContainerRuntime(opts);
-    await rt.pool.init();
+    if (opts.manageShimPool !== false) await rt.pool.init();
     for (const id of rt.containerIds()) await rt.adopt(id);
     return rt;
   }
