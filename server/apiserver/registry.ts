@@ -25,6 +25,9 @@ export class RegistryError extends Error {
 
 const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 
+/** Groups whose kinds track metadata.generation upstream (workloads, policies, CRDs); core kinds do not. */
+const GENERATION_GROUPS = new Set(['apps', 'batch', 'policy', 'networking.k8s.io', 'apiextensions.k8s.io', 'storage.k8s.io', 'settings.k8s.io']);
+
 export function generateNameSuffix(): string {
   let s = '';
   for (let i = 0; i < 5; i++) s += GENERATE_CHARS[randomInt(GENERATE_CHARS.length)];
@@ -256,7 +259,7 @@ export class Registry {
     delete md.deletionTimestamp;
     delete md.deletionGracePeriodSeconds;
     delete md.selfLink;
-    if (md.generation !== undefined || res.custom || body.spec !== undefined) md.generation = 1;
+    if (res.custom || GENERATION_GROUPS.has(res.group)) md.generation = 1; else delete md.generation;
     if (hasSub(res, 'status') && strategy.keepStatusOnCreate !== true) {
       if (res.custom) delete body.status; else body.status = {};
     }
@@ -335,6 +338,10 @@ export class Registry {
       // A status write changes status only (metav1 ResetObjectMetaForStatus).
       obj = clone(current);
       obj.status = next.status;
+    } else if (subresource === 'finalize') {
+      // namespaces/finalize changes spec.finalizers only.
+      obj = clone(current);
+      obj.spec = { ...(obj.spec ?? {}), finalizers: next.spec?.finalizers ?? [] };
     } else {
       obj = next;
       const md = obj.metadata;
