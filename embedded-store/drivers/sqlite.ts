@@ -99,6 +99,9 @@ interface RawRow {
   value: Buffer;
 }
 
+/** ROW_COLUMNS in order, as better-sqlite3's raw mode returns them. */
+type RawTuple = [number, string, number, number, number, number, number, number, Buffer];
+
 interface RawChange extends RawRow {
   p_id: number | null;
   p_name: string | null;
@@ -310,11 +313,13 @@ export class SqliteDriver implements Driver {
     this.prepared('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
-  private prepared(sql: string): Database.Statement {
-    let s = this.cache.get(sql);
+  private prepared(sql: string, raw = false): Database.Statement {
+    const id = raw ? `raw:${sql}` : sql;
+    let s = this.cache.get(id);
     if (!s) {
       s = this.db.prepare(sql);
-      this.cache.set(sql, s);
+      if (raw) s.raw(true);
+      this.cache.set(id, s);
     }
     return s;
   }
@@ -415,7 +420,24 @@ export class SqliteDriver implements Driver {
     if (startAfter !== undefined) params.push(startAfter);
     params.push(revision);
     if (limit > 0) params.push(limit);
-    return (this.prepared(sql).all(...params) as RawRow[]).map(toRow);
+    // Raw arrays instead of row objects: a 10,000-key list builds 10,000 fewer throwaway objects.
+    const rows = this.prepared(sql, true).all(...params) as RawTuple[];
+    const out: LogRow[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      out[i] = {
+        revision: r[0],
+        key: r[1],
+        created: r[2] === 1,
+        deleted: r[3] === 1,
+        createRevision: r[4],
+        prevRevision: r[5],
+        ttlSeconds: r[6],
+        writtenAtMs: r[7],
+        value: r[8],
+      };
+    }
+    return out;
   }
 
   async count(prefix: string, revision: number, startAfter?: string): Promise<number> {

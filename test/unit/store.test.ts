@@ -1,5 +1,5 @@
 // Unit tests of every store operation and error, against the real SQLite driver in a temp dir.
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, chmodSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, chmodSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -307,5 +307,14 @@ describe('store files', () => {
     expect(err).toBeInstanceOf(DatabaseOpenError);
     expect((err as Error).message).toContain(path);
     chmodSync(dir, 0o755);
+  });
+});
+
+describe('error codes', () => {
+  it('are unique and each is documented in docs/architecture.md', () => {
+    const codes = Object.values(StoreErrorCodes);
+    expect(new Set(codes).size).toBe(codes.length);
+    const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'architecture.md'), 'utf8');
+    for (const code of codes) expect(doc, `${code} is not documented`).toContain(`\`${code}\``);
   });
 });
