@@ -19,7 +19,17 @@ export class ProtobufDecodeError extends Error {
   }
 }
 
-interface FieldLayout { name: string; schema: SchemaObject; omitEmpty: boolean }
+/** How to read one field, worked out once per definition. */
+interface FieldLayout {
+  name: string;
+  omitEmpty: boolean;
+  shape: 'single' | 'repeated' | 'map' | 'stringList';
+  /** The schema of one value (the item of a list, the value of a map). */
+  value: SchemaObject;
+  /** The definition a message-typed value refers to. */
+  valueRef?: string;
+  packable: boolean;
+}
 /** How one message's field numbers map to JSON properties; inlined Go structs are nested layouts. */
 interface MessageLayout { fields: Map<number, FieldLayout>; inlines: Map<number, MessageLayout>; required: Set<string> }
 
@@ -40,10 +50,20 @@ function layoutOf(defName: string): MessageLayout {
       if (!next) target.inlines.set(step, next = { fields: new Map(), inlines: new Map(), required: layout.required });
       target = next;
     }
-    target.fields.set(pb.field, { name, schema, omitEmpty: pb.omitEmpty === true });
+    target.fields.set(pb.field, fieldLayout(name, schema, pb.omitEmpty === true));
   }
   layouts.set(defName, layout);
   return layout;
+}
+
+function fieldLayout(name: string, schema: SchemaObject, omitEmpty: boolean): FieldLayout {
+  let shape: FieldLayout['shape'] = 'single';
+  let value = schema;
+  if (schema.type === 'array' && schema['x-orch-protobuf']?.wrapped) shape = 'stringList';
+  else if (schema.type === 'array') { shape = 'repeated'; value = schema.items ?? {}; }
+  else if (schema.type === 'object' && typeof schema.additionalProperties === 'object') { shape = 'map'; value = schema.additionalProperties; }
+  const valueRef = refName(value);
+  return { name, omitEmpty, shape, value, valueRef, packable: !valueRef && (value.type === 'integer' || value.type === 'number' || value.type === 'boolean') };
 }
 
 function refName(schema: SchemaObject): string | undefined {
@@ -111,26 +131,34 @@ function parseJSONBytes(bytes: Uint8Array, what: string): unknown {
   }
 }
 
+const JSON_SCHEMA_PROPS = 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps';
+type FieldReader = (rd: Reader) => unknown;
+const readInt64: FieldReader = (rd) => toNumber(rd.int64() as any);
+const readInt32: FieldReader = (rd) => rd.int32();
+const readString: FieldReader = (rd) => rd.string();
+const readBytes: FieldReader = (rd) => rd.bytes();
+const readBool: FieldReader = (rd) => rd.bool();
+const readSchemaProps: FieldReader = (rd) => { const len = rd.uint32(); return decodeMessage(rd, rd.pos + len, JSON_SCHEMA_PROPS); };
+/** The field readers of the messages whose JSON form is not an object of their fields. */
+const WELL_KNOWN_READERS: Record<string, Record<number, FieldReader>> = {
+  Time: { 1: readInt64, 2: readInt32 },
+  MicroTime: { 1: readInt64, 2: readInt32 },
+  Duration: { 1: readInt64 },
+  Quantity: { 1: readString },
+  IntOrString: { 1: readInt64, 2: readInt32, 3: readString },
+  RawExtension: { 1: readBytes },
+  FieldsV1: { 1: readBytes },
+  JSON: { 1: readBytes },
+  JSONSchemaPropsOrArray: { 1: readSchemaProps, 2: readSchemaProps },
+  JSONSchemaPropsOrBool: { 1: readBool, 2: readSchemaProps },
+  JSONSchemaPropsOrStringArray: { 1: readSchemaProps, 2: readString },
+};
+
 /** Messages whose JSON form is not an object of their fields (Time, Quantity, IntOrString, ...). */
 function decodeWellKnown(kind: string, r: Reader, end: number): unknown {
-  const f: Record<number, unknown[]> = {};
-  const readers: Record<string, Record<number, (rd: Reader) => unknown>> = {
-    Time: { 1: (rd) => toNumber(rd.int64() as any), 2: (rd) => rd.int32() },
-    MicroTime: { 1: (rd) => toNumber(rd.int64() as any), 2: (rd) => rd.int32() },
-    Duration: { 1: (rd) => toNumber(rd.int64() as any) },
-    Quantity: { 1: (rd) => rd.string() },
-    IntOrString: { 1: (rd) => toNumber(rd.int64() as any), 2: (rd) => rd.int32(), 3: (rd) => rd.string() },
-    RawExtension: { 1: (rd) => rd.bytes() },
-    FieldsV1: { 1: (rd) => rd.bytes() },
-    JSON: { 1: (rd) => rd.bytes() },
-  };
-  const schemaDef = 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps';
-  const sub = (rd: Reader) => { const len = rd.uint32(); return decodeMessage(rd, rd.pos + len, schemaDef); };
-  readers.JSONSchemaPropsOrArray = { 1: sub, 2: sub };
-  readers.JSONSchemaPropsOrBool = { 1: (rd) => rd.bool(), 2: sub };
-  readers.JSONSchemaPropsOrStringArray = { 1: sub, 2: (rd) => rd.string() };
-  const table = readers[kind];
+  const table = WELL_KNOWN_READERS[kind];
   if (!table) throw new ProtobufDecodeError(`unknown well-known type ${kind}`);
+  const f: Record<number, unknown[]> = {};
   while (r.pos < end) {
     const tag = r.uint32();
     const read = table[tag >>> 3];
@@ -157,31 +185,26 @@ function decodeWellKnown(kind: string, r: Reader, end: number): unknown {
   return undefined;
 }
 
-/** Reads one value of a (non-repeated) field described by schema. */
-function readValue(r: Reader, schema: SchemaObject, wire: number): unknown {
-  const name = refName(schema);
-  if (name) {
+/** Reads one value (a list item, a map value, or a plain field) of a field. */
+function readValue(r: Reader, f: FieldLayout, wire: number): unknown {
+  if (f.valueRef) {
     const len = r.uint32();
-    return decodeMessage(r, r.pos + len, name);
+    return decodeMessage(r, r.pos + len, f.valueRef);
   }
-  const pb = schema['x-orch-protobuf'];
-  if (schema.type === 'array' && pb?.wrapped) {
-    // A nullable string list (ExtraValue, Verbs) travels as a message {repeated string items = 1}.
-    const len = r.uint32();
-    const end = r.pos + len;
-    const items: string[] = [];
-    while (r.pos < end) {
-      const tag = r.uint32();
-      if (tag >>> 3 === 1) items.push(r.string());
-      else r.skipType(tag & 7);
-    }
-    return items;
-  }
-  return readScalar(r, schema, wire);
+  return readScalar(r, f.value, wire);
 }
 
-function isPackable(schema: SchemaObject): boolean {
-  return !refName(schema) && (schema.type === 'integer' || schema.type === 'number' || schema.type === 'boolean');
+/** A nullable string list (ExtraValue, Verbs) travels as a message {repeated string items = 1}. */
+function readStringList(r: Reader): string[] {
+  const len = r.uint32();
+  const end = r.pos + len;
+  const items: string[] = [];
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag >>> 3 === 1) items.push(r.string());
+    else r.skipType(tag & 7);
+  }
+  return items;
 }
 
 function decodeInto(r: Reader, end: number, layout: MessageLayout, out: Record<string, unknown>): void {
@@ -197,36 +220,43 @@ function decodeInto(r: Reader, end: number, layout: MessageLayout, out: Record<s
     }
     const field = layout.fields.get(no);
     if (!field) { r.skipType(wire); continue; }
-    const { name, schema } = field;
-    if (schema.type === 'array' && !schema['x-orch-protobuf']?.wrapped) {
-      const items = schema.items ?? {};
-      const list = (out[name] ??= []) as unknown[];
-      if (wire === WIRE_BYTES && isPackable(items)) {
+    const name = field.name;
+    switch (field.shape) {
+      case 'repeated': {
+        const list = (out[name] ??= []) as unknown[];
+        if (wire === WIRE_BYTES && field.packable) {
+          const len = r.uint32();
+          const stop = r.pos + len;
+          while (r.pos < stop) list.push(readScalar(r, field.value, field.value.format === 'double' ? WIRE_FIXED64 : WIRE_VARINT));
+        } else {
+          list.push(readValue(r, field, wire));
+        }
+        break;
+      }
+      case 'map': {
+        // A map entry is a message {key = 1, value = 2}.
         const len = r.uint32();
         const stop = r.pos + len;
-        while (r.pos < stop) list.push(readScalar(r, items, items.format === 'double' ? WIRE_FIXED64 : WIRE_VARINT));
-      } else {
-        list.push(readValue(r, items, wire));
+        let key = '';
+        let value: unknown;
+        while (r.pos < stop) {
+          const t = r.uint32();
+          if (t >>> 3 === 1) key = r.string();
+          else if (t >>> 3 === 2) value = field.value['x-orch-protobuf']?.wrapped ? readStringList(r) : readValue(r, field, t & 7);
+          else r.skipType(t & 7);
+        }
+        if (value === undefined) value = field.valueRef ? {} : zeroOf(field.value);
+        ((out[name] ??= {}) as Record<string, unknown>)[key] = value;
+        break;
       }
-    } else if (schema.type === 'object' && schema.additionalProperties && typeof schema.additionalProperties === 'object') {
-      // A map entry is a message {key = 1, value = 2}.
-      const valueSchema = schema.additionalProperties;
-      const len = r.uint32();
-      const stop = r.pos + len;
-      let key = '';
-      let value: unknown;
-      while (r.pos < stop) {
-        const t = r.uint32();
-        if (t >>> 3 === 1) key = r.string();
-        else if (t >>> 3 === 2) value = readValue(r, valueSchema, t & 7);
-        else r.skipType(t & 7);
+      case 'stringList':
+        out[name] = readStringList(r);
+        break;
+      default: {
+        const value = readValue(r, field, wire);
+        if (value === undefined || (field.omitEmpty && isZero(value))) delete out[name];
+        else out[name] = value;
       }
-      if (value === undefined) value = refName(valueSchema) ? {} : zeroOf(valueSchema);
-      ((out[name] ??= {}) as Record<string, unknown>)[key] = value;
-    } else {
-      const value = readValue(r, schema, wire);
-      if (value === undefined || (field.omitEmpty && isZero(value))) delete out[name];
-      else out[name] = value;
     }
   }
 }

@@ -78,17 +78,21 @@ export function definitionOfRef(ref: string, defs: Record<string, SchemaObject> 
 export function resolveSchema(schema: SchemaObject | undefined, defs: Record<string, SchemaObject> = getDefinitions()): SchemaObject {
   if (!schema) return {};
   let current = schema;
-  const fieldExtras: SchemaObject = {};
-  for (const key of ['x-kubernetes-patch-merge-key', 'x-kubernetes-patch-strategy', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-map-type'] as const) {
-    if (schema[key] !== undefined) (fieldExtras as any)[key] = schema[key];
-  }
   for (let depth = 0; depth < 32; depth++) {
     const ref = current.$ref ?? (current.allOf?.length === 1 ? current.allOf[0].$ref : undefined);
     if (!ref) break;
     current = definitionOfRef(ref, defs) ?? {};
   }
-  return Object.keys(fieldExtras).length > 0 ? { ...current, ...fieldExtras } : current;
+  if (current === schema) return schema;
+  let fieldExtras: Record<string, unknown> | undefined;
+  for (const key of FIELD_EXTENSIONS) {
+    if (schema[key] !== undefined) (fieldExtras ??= {} as Record<string, unknown>)[key] = schema[key];
+  }
+  return fieldExtras ? { ...current, ...fieldExtras } : current;
 }
+
+/** Extensions that describe a field (how it merges), not the type it refers to. */
+const FIELD_EXTENSIONS = ['x-kubernetes-patch-merge-key', 'x-kubernetes-patch-strategy', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-map-type'] as const;
 
 /** The definition of a built-in kind (or of a list or subresource kind that has one). */
 export function schemaForKind(gvk: GroupVersionKind): SchemaObject | undefined {
