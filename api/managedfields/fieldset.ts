@@ -150,13 +150,6 @@ export class FieldSet {
     if (!out.children?.size) out.children = undefined;
     return out;
   }
-
-  /** Copy of the set without the given top-level member paths (used to strip metadata). */
-  withoutPaths(paths: readonly (readonly string[])[]): FieldSet {
-    const strip = new FieldSet();
-    for (const p of paths) strip.insert(p);
-    return this.difference(strip);
-  }
 }
 
 // ----- ordering (structured-merge-diff's PathElement.Compare) -----

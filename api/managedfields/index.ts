@@ -304,7 +304,7 @@ export function serverSideApply(
   let ms = decodeManaged(liveObj ? metaOf(liveObj)?.managedFields : undefined);
   try {
     if (liveObj && ms.size === 0) {
-      const owned = compare(undefined, liveObj, root).added.difference(stripSet);
+      const owned = filtered(compare(undefined, liveObj, root), ignoredPaths(options)).added.difference(stripSet);
       if (!owned.isEmpty()) {
         ms = new Map(ms);
         ms.set(managerId(BEFORE_FIRST_APPLY, 'Update', apiVersion, undefined),

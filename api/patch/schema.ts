@@ -80,7 +80,7 @@ class OpenAPINode implements SchemaNode {
   private readonly fields = new Map<string, SchemaNode>();
   private itemsNode: SchemaNode | undefined;
 
-  constructor(prop: OpenAPISchema, private readonly resolve: SchemaResolver) {
+  constructor(prop: OpenAPISchema, private readonly resolve: SchemaResolver, private readonly isRoot = false) {
     // Extensions may sit on the property (list type, patch strategy) or on the definition it
     // references (map type of LabelSelector); the property's own win.
     let target = prop;
@@ -122,6 +122,8 @@ class OpenAPINode implements SchemaNode {
     if (prop) n = new OpenAPINode(prop, this.resolve);
     else if (typeof t.additionalProperties === 'object') n = new OpenAPINode(t.additionalProperties, this.resolve);
     else n = UNKNOWN;
+    // A CRD's schema says little or nothing of metadata; it is an ObjectMeta all the same.
+    if (this.isRoot && name === 'metadata' && n.kind !== 'struct') n = new OpenAPINode(objectMetaRef, definitionResolver);
     this.fields.set(name, n);
     return n;
   }
@@ -147,11 +149,15 @@ class OpenAPINode implements SchemaNode {
   }
 }
 
+const definitionResolver: SchemaResolver = (s) => (s.$ref !== undefined ? definitionOfRef(s.$ref) : undefined);
+const objectMetaRef: OpenAPISchema = { $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' };
+
 const resolverCache = new WeakMap<SchemaResolver, WeakMap<OpenAPISchema, SchemaNode>>();
 const identityResolver: SchemaResolver = () => undefined;
 
 /**
- * The node for an OpenAPI schema object. `resolve` follows `$ref`s (api/schema's resolveSchema for
+ * The node for the schema of a whole object (a kind's definition, a CRD's openAPIV3Schema; its
+ * `metadata` is ObjectMeta whatever the schema says of it). `resolve` follows `$ref`s (api/schema's resolveSchema for
  * built-in kinds); a self-contained schema such as a CRD's openAPIV3Schema needs none.
  * Compiled nodes are cached per (schema, resolver), so pass stable objects.
  */
@@ -159,7 +165,7 @@ export function schemaNode(schema: OpenAPISchema, resolve: SchemaResolver = iden
   let bySchema = resolverCache.get(resolve);
   if (!bySchema) { bySchema = new WeakMap(); resolverCache.set(resolve, bySchema); }
   let n = bySchema.get(schema);
-  if (!n) { n = new OpenAPINode(schema, resolve); bySchema.set(schema, n); }
+  if (!n) { n = new OpenAPINode(schema, resolve, true); bySchema.set(schema, n); }
   return n;
 }
 
@@ -167,7 +173,6 @@ export function isSchemaNode(v: unknown): v is SchemaNode {
   return v instanceof OpenAPINode || v instanceof UnknownNode;
 }
 
-const definitionResolver: SchemaResolver = (s) => (s.$ref !== undefined ? definitionOfRef(s.$ref) : undefined);
 const kindRoots = new Map<string, SchemaNode>();
 
 /** The node of a built-in kind from api/schema's definitions; `unknown` for kinds it does not define. */

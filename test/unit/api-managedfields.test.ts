@@ -244,6 +244,46 @@ describe('reset fields and subresources', () => {
   });
 });
 
+describe('custom resources', () => {
+  // A CRD's openAPIV3Schema: no $refs, metadata undescribed, a preserve-unknown-fields subtree.
+  const crdSchema: any = {
+    type: 'object',
+    properties: {
+      apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' },
+      spec: {
+        type: 'object',
+        properties: {
+          size: { type: 'integer' },
+          hosts: { type: 'array', items: { type: 'string' }, 'x-kubernetes-list-type': 'set' },
+          backends: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], items: { type: 'object', properties: { name: { type: 'string' }, weight: { type: 'integer' } } } },
+          extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+        },
+      },
+    },
+  };
+  const source = { schema: crdSchema };
+  it('applies by the CRD schema, with metadata as ObjectMeta', () => {
+    const cfg = {
+      apiVersion: 'example.com/v1', kind: 'Proxy', metadata: { name: 'p', labels: { app: 'p' } },
+      spec: { size: 2, hosts: ['a.example.com'], backends: [{ name: 'b1', weight: 1 }], extra: { anything: { deep: true } } },
+    };
+    const r = serverSideApply(source, undefined, cfg, 'operator', false, T0);
+    const e = entry(r.object, 'operator');
+    expect(e.apiVersion).toBe('example.com/v1');
+    expect(e.fieldsV1).toEqual({
+      'f:metadata': { 'f:labels': { 'f:app': {} } },
+      'f:spec': {
+        'f:size': {}, 'f:hosts': { 'v:"a.example.com"': {} },
+        'f:backends': { 'k:{"name":"b1"}': { '.': {}, 'f:name': {}, 'f:weight': {} } },
+        'f:extra': { 'f:anything': { '.': {}, 'f:deep': {} } },
+      },
+    });
+    const live = stored(r.object, '1');
+    const c = serverSideApply(source, live, { apiVersion: 'example.com/v1', kind: 'Proxy', metadata: { name: 'p' }, spec: { size: 3 } }, 'autoscaler', false, T1);
+    expect(c.conflicts).toEqual([{ manager: 'operator', field: '.spec.size', message: 'conflict with "operator"' }]);
+  });
+});
+
 describe('updateManagedFields', () => {
   const source = deploymentSchema;
 
