@@ -274,3 +274,26 @@ function defaultJobSpec(spec: Obj): void {
   setIfAbsent(spec, 'podReplacementPolicy', 'TerminatingOrFailed');
   if (isObj(spec.template) && isObj(spec.template.spec)) applyPodSpecDefaults(spec.template.spec);
 }
+
+/**
+ * Structural defaulting of custom resources: fills every field a CRD's openAPIV3Schema gives a
+ * `default` for and the object leaves unset, then descends into objects, array items and map
+ * values (defaults of a nested field apply only where its parent exists, as upstream does).
+ */
+export function applySchemaDefaults(schema: unknown, obj: unknown): void {
+  if (!isObj(schema)) return;
+  if (Array.isArray(obj)) {
+    for (const item of obj) applySchemaDefaults(schema.items, item);
+    return;
+  }
+  if (!isObj(obj)) return;
+  const props = isObj(schema.properties) ? schema.properties : {};
+  for (const [name, prop] of Object.entries(props)) {
+    if (!isObj(prop)) continue;
+    if (obj[name] === undefined && prop.default !== undefined) obj[name] = structuredClone(prop.default);
+    if (obj[name] !== undefined) applySchemaDefaults(prop, obj[name]);
+  }
+  if (isObj(schema.additionalProperties)) {
+    for (const [name, value] of Object.entries(obj)) if (!(name in props)) applySchemaDefaults(schema.additionalProperties, value);
+  }
+}

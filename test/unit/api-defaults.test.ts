@@ -92,3 +92,32 @@ describe('api/defaults', () => {
     expect(() => parseQuantity('abc')).toThrow(/regular expression/);
   });
 });
+
+describe('api/defaults: custom resources', () => {
+  it('applies the defaults of a CRD schema where the parent exists', { timeout: 5000 }, async () => {
+    const { applySchemaDefaults } = await import('../../api/defaults');
+    const schema = {
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          properties: {
+            size: { type: 'integer', default: 3 },
+            mode: { type: 'string', default: 'fast' },
+            limits: { type: 'object', properties: { cpu: { type: 'string', default: '1' } } },
+            ports: { type: 'array', items: { type: 'object', properties: { protocol: { type: 'string', default: 'TCP' } } } },
+            extra: { type: 'object', additionalProperties: { type: 'object', properties: { on: { type: 'boolean', default: true } } } },
+          },
+        },
+        status: { type: 'object', default: { phase: 'New' } },
+      },
+    };
+    const obj: any = { spec: { mode: 'slow', ports: [{ port: 1 }, { port: 2, protocol: 'UDP' }], extra: { a: {}, b: { on: false } } } };
+    applySchemaDefaults(schema, obj);
+    expect(obj).toEqual({
+      spec: { size: 3, mode: 'slow', ports: [{ port: 1, protocol: 'TCP' }, { port: 2, protocol: 'UDP' }], extra: { a: { on: true }, b: { on: false } } },
+      status: { phase: 'New' },
+    });
+    expect(obj.spec.limits).toBeUndefined();
+  });
+});
