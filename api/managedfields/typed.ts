@@ -229,7 +229,7 @@ function mergeAt(l: JSONValue | undefined, r: JSONValue | undefined, node: Schem
     if (v !== undefined) out[k] = v;
   }
   for (const k in rm) {
-    if (k in out || rm[k] === undefined || rm[k] === null || (k in lm && lm[k] !== undefined)) continue;
+    if (k === '__proto__' || k in out || rm[k] === undefined || rm[k] === null || (k in lm && lm[k] !== undefined)) continue;
     out[k] = mergeAt(undefined, rm[k], node.field(k), depth + 1)!;
   }
   return out;

@@ -20,7 +20,7 @@ export function cloneJSON<T>(v: T): T {
   const out: Record<string, unknown> = {};
   for (let i = 0; i < keys.length; i++) {
     const x = src[keys[i]];
-    if (x !== undefined) out[keys[i]] = cloneJSON(x);
+    if (x !== undefined && keys[i] !== '__proto__') out[keys[i]] = cloneJSON(x);
   }
   return out as T;
 }

@@ -102,6 +102,7 @@ function mergeMap(original: JSONObject, patch: JSONObject, node: SchemaNode): JS
 
   for (const k in patch) {
     if (k === RETAIN_KEYS || k.startsWith(SET_ORDER)) continue;
+    if (k === '__proto__') throw new PatchError('InvalidPatch', 'invalid patch: "__proto__" is not a field name');
     let key = k;
     let isDeleteList = false;
     if (k.startsWith(DELETE_FROM_PRIMITIVE_LIST)) {

@@ -330,6 +330,8 @@ describe('strategic merge patch errors', () => {
     } } } }), 'InvalidPatch', 400);
     expectPatchError(() => applyStrategicMergePatch(deploymentSchema, live, { metadata: { '$deleteFromPrimitiveList/': ['a'] } }), 'InvalidPatch', 400);
     expectPatchError(() => applyStrategicMergePatch(deploymentSchema, live, { metadata: { finalizers: [{ a: 1 }] } }), 'PatchNotApplicable', 422);
+    expectPatchError(() => applyStrategicMergePatch(deploymentSchema, live, JSON.parse('{"spec":{"__proto__":{"polluted":true}}}')), 'InvalidPatch', 400);
+    expect(({} as any).polluted).toBeUndefined();
   });
 
   it('never leaks a TypeError, whatever the patch', () => {
