@@ -221,7 +221,7 @@ function mergeAt(l: JSONValue | undefined, r: JSONValue | undefined, node: Schem
   const rm = r as JSONObject;
   const out: JSONObject = {};
   for (const k in lm) {
-    if (lm[k] === undefined) continue;
+    if (lm[k] === undefined || k === '__proto__') continue;
     if (isMeta && k === 'managedFields') { out[k] = lm[k]; continue; } // replaced by the caller, never edited
     const rv = rm[k];
     if (rv === null) continue; // an applied null clears the field (typed objects omit it)
