@@ -168,7 +168,8 @@ export class LogEngine implements LogStore {
       result = await this.driver.appendBatch(
         batch.map((p) => p.write),
         writtenAtMs,
-        this.sweepPending ? this.stepRows : 0,
+        // At least twice the batch: the sweep must outpace the rows this very commit adds.
+        this.sweepPending ? Math.max(this.stepRows, 2 * batch.length) : 0,
       );
     } catch (err) {
       for (const p of batch) p.reject(err);
@@ -400,7 +401,8 @@ export class LogEngine implements LogStore {
     for (let waits = 0; ; ) {
       if (this.closed) return;
       if (!(await this.idle())) {
-        if (++waits > 200) return;
+        // Busy: leave it to a later pass rather than hold up the next compaction.
+        if (++waits > 3) return;
         continue;
       }
       const { done, ms } = await this.driver.reclaimStep();
