@@ -173,6 +173,29 @@ function enumOf(value: unknown, field: string, supported: string[], requiredValu
   return supported.includes(value as string) ? [] : [notSupported(field, value, supported)];
 }
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+/** An IPv4 or IPv6 address in its usual text form. */
+export function isIP(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  if (IPV4.test(value)) return true;
+  return value.includes(':') && /^[0-9a-fA-F:.]+$/.test(value) && (value.match(/::/g)?.length ?? 0) <= 1 && value.split(':').length <= 8;
+}
+/** An address range such as 10.42.0.0/24 or fd00::/64. */
+export function isCIDR(value: string): boolean {
+  const [ip, bits, ...rest] = value.split('/');
+  if (rest.length > 0 || bits === undefined || !/^\d+$/.test(bits) || !isIP(ip)) return false;
+  return Number(bits) <= (ip.includes(':') ? 128 : 32);
+}
+
+function validateQuantityMap(map: unknown, field: string): FieldError[] {
+  if (!isObj(map)) return [];
+  const errs: FieldError[] = [];
+  for (const [k, v] of Object.entries(map)) {
+    if (!isQuantity(v)) errs.push(invalid(`${field}[${k}]`, v, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"));
+  }
+  return errs;
+}
+
 // ---- metadata ----
 
 type NameRule = 'subdomain' | 'label' | 'dns1035' | 'path';
@@ -622,6 +645,46 @@ export function validateObject(gvk: GroupVersionKind, obj: Record<string, any>, 
       for (const [i, f] of arr(obj.spec?.finalizers).entries()) if (typeof f === 'string') errs.push(...validateQualifiedName(f, `spec.finalizers[${i}]`));
       break;
     case '/ServiceAccount': break;
+    case '/Endpoints':
+      for (const [i, subset] of arr(obj.subsets).entries()) {
+        if (!isObj(subset)) continue;
+        for (const list of ['addresses', 'notReadyAddresses']) {
+          for (const [j, a] of arr(subset[list]).entries()) {
+            const af = `subsets[${i}].${list}[${j}].ip`;
+            if (!isObj(a) || !a.ip) errs.push(required(af));
+            else if (!isIP(a.ip)) errs.push(invalid(af, a.ip, 'must be a valid IP address'));
+          }
+        }
+        for (const [j, p] of arr(subset.ports).entries()) {
+          if (!isObj(p)) continue;
+          errs.push(...validatePort(p.port, `subsets[${i}].ports[${j}].port`));
+          if (p.protocol !== undefined) errs.push(...enumOf(p.protocol, `subsets[${i}].ports[${j}].protocol`, PROTOCOLS));
+        }
+      }
+      break;
+    case '/LimitRange':
+      for (const [i, l] of arr(obj.spec?.limits).entries()) {
+        if (!isObj(l)) continue;
+        errs.push(...enumOf(l.type, `spec.limits[${i}].type`, ['Container', 'Pod', 'PersistentVolumeClaim']));
+        for (const k of ['max', 'min', 'default', 'defaultRequest', 'maxLimitRequestRatio']) errs.push(...validateQuantityMap(l[k], `spec.limits[${i}].${k}`));
+      }
+      break;
+    case '/ResourceQuota':
+      errs.push(...validateQuantityMap(obj.spec?.hard, 'spec.hard'));
+      break;
+    case '/Node': {
+      const spec = isObj(obj.spec) ? obj.spec : {};
+      for (const [i, t] of arr(spec.taints).entries()) {
+        if (!isObj(t)) continue;
+        if (!t.key) errs.push(required(`spec.taints[${i}].key`));
+        else errs.push(...validateQualifiedName(t.key, `spec.taints[${i}].key`));
+        errs.push(...enumOf(t.effect, `spec.taints[${i}].effect`, ['NoExecute', 'NoSchedule', 'PreferNoSchedule']));
+      }
+      for (const [i, c] of [spec.podCIDR, ...arr(spec.podCIDRs)].filter((x) => x !== undefined && x !== '').entries()) {
+        if (typeof c !== 'string' || !isCIDR(c)) errs.push(invalid(i === 0 && spec.podCIDR ? 'spec.podCIDR' : 'spec.podCIDRs', c, 'must be a valid CIDR'));
+      }
+      break;
+    }
     case '/PersistentVolumeClaim': {
       const spec = obj.spec;
       if (!isObj(spec)) { errs.push(required('spec')); break; }
@@ -705,7 +768,17 @@ export function validateObject(gvk: GroupVersionKind, obj: Record<string, any>, 
       if (old && obj.provisioner !== old.provisioner) errs.push(forbidden('provisioner', 'updates to provisioner are forbidden.'));
       if (old && !deepEqual(obj.parameters, old.parameters)) errs.push(forbidden('parameters', 'updates to parameters are forbidden.'));
       break;
+    case 'networking.k8s.io/NetworkPolicy':
+      for (const [i, t] of arr(obj.spec?.policyTypes).entries()) errs.push(...enumOf(t, `spec.policyTypes[${i}]`, ['Egress', 'Ingress']));
+      if (isObj(obj.spec?.podSelector)) errs.push(...validateLabelSelector(obj.spec.podSelector, 'spec.podSelector'));
+      break;
     case 'networking.k8s.io/Ingress':
+      for (const [i, r] of arr(obj.spec?.rules).entries()) {
+        const host = (r as Obj | undefined)?.host;
+        if (typeof host === 'string' && host !== '' && validateDNS1123Subdomain(host.replace(/^\*\./, ''), 'x').length > 0) {
+          errs.push(invalid(`spec.rules[${i}].host`, host, MSG_SUBDOMAIN));
+        }
+      }
       for (const [i, r] of arr(obj.spec?.rules).entries()) {
         for (const [j, p] of arr((r as Obj | undefined)?.http?.paths).entries()) {
           errs.push(...enumOf((p as Obj | undefined)?.pathType, `spec.rules[${i}].http.paths[${j}].pathType`, ['Exact', 'ImplementationSpecific', 'Prefix']));

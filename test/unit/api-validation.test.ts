@@ -209,3 +209,28 @@ describe('api/validation: strict decoding of custom objects', () => {
       .toEqual(['metadata.nope', 'spec.colour', 'extra']);
   });
 });
+
+describe('api/validation: endpoints, quotas, nodes, network policies, ingresses', () => {
+  it('checks addresses, quantities, taints, CIDRs and enums', { timeout: 5000 }, async () => {
+    const { isCIDR, isIP } = await import('../../api/validation');
+    const ep = validateObject({ group: '', version: 'v1', kind: 'Endpoints' }, {
+      metadata: { name: 'web', namespace: 'd' },
+      subsets: [{ addresses: [{ ip: '10.42.0.5' }, { ip: 'nope' }], ports: [{ port: 0 }] }],
+    });
+    expect(ep.map(formatFieldError)).toEqual([
+      'subsets[0].addresses[1].ip: Invalid value: "nope": must be a valid IP address',
+      'subsets[0].ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive',
+    ]);
+    expect(fields(validateObject({ group: '', version: 'v1', kind: 'ResourceQuota' }, { metadata: { name: 'q', namespace: 'd' }, spec: { hard: { pods: '10', cpu: 'lots' } } })))
+      .toEqual(['spec.hard[cpu]']);
+    expect(fields(validateObject({ group: '', version: 'v1', kind: 'LimitRange' }, { metadata: { name: 'l', namespace: 'd' }, spec: { limits: [{ type: 'Thing', max: { cpu: '2' } }] } })))
+      .toEqual(['spec.limits[0].type']);
+    expect(fields(validateObject({ group: '', version: 'v1', kind: 'Node' }, { metadata: { name: 'n1' }, spec: { podCIDR: '10.42.1.0/33', taints: [{ key: 'k', effect: 'Sometimes' }] } })))
+      .toEqual(['spec.taints[0].effect', 'spec.podCIDR']);
+    expect(fields(validateObject({ group: 'networking.k8s.io', version: 'v1', kind: 'NetworkPolicy' }, { metadata: { name: 'p', namespace: 'd' }, spec: { podSelector: {}, policyTypes: ['Ingress', 'Sideways'] } })))
+      .toEqual(['spec.policyTypes[1]']);
+    expect(fields(validateObject({ group: 'networking.k8s.io', version: 'v1', kind: 'Ingress' }, { metadata: { name: 'i', namespace: 'd' }, spec: { rules: [{ host: '*.example.com' }, { host: 'Bad_Host' }] } })))
+      .toEqual(['spec.rules[1].host']);
+    expect([isIP('10.0.0.1'), isIP('fd00::1'), isIP('256.1.1.1'), isCIDR('10.42.0.0/16'), isCIDR('fd00::/64'), isCIDR('10.42.0.0')]).toEqual([true, true, false, true, true, false]);
+  });
+});
