@@ -210,13 +210,16 @@ export class SqliteDriver implements Driver {
         done();
       }
     });
-    worker.on('error', () => {
-      for (const done of this.checkpointWaiters.values()) done();
-      this.checkpointWaiters.clear();
-      // The worker died: hand checkpointing back to the commits so the WAL stays bounded.
-      if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
+    const lost = (): void => {
+      if (this.checkpointer !== worker) return;
       this.checkpointer = undefined;
-    });
+      for (const done of [...this.checkpointWaiters.values()]) done();
+      this.checkpointWaiters.clear();
+      // The worker is gone: hand checkpointing back to the commits so the WAL stays bounded.
+      if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
+    };
+    worker.on('error', lost);
+    worker.on('exit', lost);
     worker.unref();
     this.checkpointer = worker;
     this.db.pragma('wal_autocheckpoint = 0');

@@ -206,4 +206,30 @@ describe('compaction', () => {
       await s2.close();
     }
   });
+
+  it('keeps the WAL bounded without the checkpoint worker (the single executable\'s mode)', async () => {
+    const path = dbPath();
+    const s = await openSqliteStore({ path, compactIntervalMs: 50, compactionWindowSeconds: 0, checkpointInWorker: false });
+    try {
+      const value = Buffer.alloc(1024, 2);
+      let peakWal = 0;
+      await Promise.all(
+        Array.from({ length: 10 }, async (_, k) => {
+          let rev = (await s.create(`/w/${k}`, value)).modRevision;
+          for (let i = 0; i < 1000; i++) {
+            rev = (await s.update(`/w/${k}`, value, rev)).modRevision;
+            if (i % 100 === 0) peakWal = Math.max(peakWal, (await s.sizes()).wal);
+          }
+        }),
+      );
+      await s.runCompaction();
+      const end = await s.sizes();
+      // 10 MiB of values went through; SQLite checkpoints every 1,000 pages (4 MiB) in the commit.
+      expect(peakWal).toBeLessThan(6 * 2 ** 20);
+      expect(end.database + end.wal).toBeLessThan(6 * 2 ** 20);
+      expect((await s.list('/w/')).items).toHaveLength(10);
+    } finally {
+      await s.close();
+    }
+  }, 60_000);
 });
