@@ -481,8 +481,8 @@ function validateWorkload(kind: string, obj: Obj, old: Obj | undefined, restartP
   if (old && isObj(old.spec)) {
     if (old.spec.selector !== undefined && !deepEqual(spec.selector, old.spec.selector)) errs.push(invalid('spec.selector', spec.selector ?? null, 'field is immutable'));
     if (kind === 'StatefulSet') {
-      for (const f of ['serviceName', 'podManagementPolicy', 'volumeClaimTemplates']) {
-        if (!deepEqual(spec[f], old.spec[f])) errs.push(forbidden('spec', "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"));
+      if (['serviceName', 'podManagementPolicy', 'volumeClaimTemplates', 'selector'].some((f) => !deepEqual(spec[f], old.spec[f]))) {
+        errs.push(forbidden('spec', "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden"));
       }
     }
   }
@@ -693,6 +693,13 @@ export function validateObject(gvk: GroupVersionKind, obj: Record<string, any>, 
       const storage = spec.resources?.requests?.storage;
       if (storage === undefined && !spec.dataSource) errs.push(required('spec.resources[storage]'));
       else if (storage !== undefined && !isQuantity(storage)) errs.push(invalid('spec.resources[storage]', storage, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"));
+      if (old && isObj(old.spec)) {
+        // Only the requested size (and the attributes class) may change after creation.
+        const strip = (x: Obj) => { const c = structuredClone(x); delete c.resources?.requests; delete c.volumeAttributesClassName; if (!x.volumeName) delete c.volumeName; return c; };
+        if (!deepEqual(strip(spec), strip(old.spec))) {
+          errs.push(forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims'));
+        }
+      }
       break;
     }
     case '/PersistentVolume': {

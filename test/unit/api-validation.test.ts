@@ -234,3 +234,28 @@ describe('api/validation: endpoints, quotas, nodes, network policies, ingresses'
     expect([isIP('10.0.0.1'), isIP('fd00::1'), isIP('256.1.1.1'), isCIDR('10.42.0.0/16'), isCIDR('fd00::/64'), isCIDR('10.42.0.0')]).toEqual([true, true, false, true, true, false]);
   });
 });
+
+describe('api/validation: immutable specs of claims and stateful sets', () => {
+  it('lets a claim grow but not change class; forbids stateful set identity changes', { timeout: 5000 }, () => {
+    const PVC = { group: '', version: 'v1', kind: 'PersistentVolumeClaim' };
+    const claim = { metadata: { name: 'data', namespace: 'd' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'local', resources: { requests: { storage: '1Gi' } } } };
+    expect(validateObject(PVC, claim)).toEqual([]);
+    const grown = structuredClone(claim);
+    grown.spec.resources.requests.storage = '2Gi';
+    expect(validateObject(PVC, grown, claim)).toEqual([]);
+    const reclassed = structuredClone(claim);
+    reclassed.spec.storageClassName = 'fast';
+    expect(validateObject(PVC, reclassed, claim).map((e) => e.field)).toEqual(['spec']);
+    const STS = { group: 'apps', version: 'v1', kind: 'StatefulSet' };
+    const sts: any = {
+      metadata: { name: 'db', namespace: 'd' },
+      spec: { serviceName: 'db', selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'db:1' }] } } },
+    };
+    applyDefaults(STS, sts);
+    expect(validateObject(STS, sts)).toEqual([]);
+    const renamed = structuredClone(sts);
+    renamed.spec.serviceName = 'other';
+    renamed.spec.podManagementPolicy = 'Parallel';
+    expect(validateObject(STS, renamed, sts).map((e) => e.type)).toEqual(['FieldValueForbidden']);
+  });
+});
