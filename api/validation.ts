@@ -695,7 +695,9 @@ export function validateObject(gvk: GroupVersionKind, obj: Record<string, any>, 
       else if (storage !== undefined && !isQuantity(storage)) errs.push(invalid('spec.resources[storage]', storage, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"));
       if (old && isObj(old.spec)) {
         // Only the requested size (and the attributes class) may change after creation.
-        const strip = (x: Obj) => { const c = structuredClone(x); delete c.resources?.requests; delete c.volumeAttributesClassName; if (!x.volumeName) delete c.volumeName; return c; };
+        // Binding sets volumeName once, on a claim that had none.
+        const bindable = !old.spec.volumeName;
+        const strip = (x: Obj) => { const c = structuredClone(x); delete c.resources?.requests; delete c.volumeAttributesClassName; if (bindable) delete c.volumeName; return c; };
         if (!deepEqual(strip(spec), strip(old.spec))) {
           errs.push(forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims'));
         }

@@ -243,6 +243,10 @@ describe('api/validation: immutable specs of claims and stateful sets', () => {
     const grown = structuredClone(claim);
     grown.spec.resources.requests.storage = '2Gi';
     expect(validateObject(PVC, grown, claim)).toEqual([]);
+    const bound: any = structuredClone(claim);
+    bound.spec.volumeName = 'pv-1';
+    expect(validateObject(PVC, bound, claim)).toEqual([]);
+    expect(validateObject(PVC, { ...bound, spec: { ...bound.spec, volumeName: 'pv-2' } }, bound).map((e) => e.field)).toEqual(['spec']);
     const reclassed = structuredClone(claim);
     reclassed.spec.storageClassName = 'fast';
     expect(validateObject(PVC, reclassed, claim).map((e) => e.field)).toEqual(['spec']);
