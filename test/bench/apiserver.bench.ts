@@ -1,0 +1,169 @@
+// apiserver throughput and latency: HTTPS keep-alive clients (undici) creating, getting, listing
+// and updating configmaps and pods with 1, 16 and 64 concurrent clients; p99 mutating latency at
+// a steady 200 req/s; watch fan-out to 100 watchers; the server's idle and loaded RSS. The server
+// runs as a child process (`tsx cmd/orch.ts server`, controllers included) so RSS is its own.
+// Peer figure: the Kubernetes SLO for mutating calls is p99 <= 1 s.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Agent, request } from 'undici';
+import YAML from 'yaml';
+
+const ROOT = resolve(__dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'orch-bench-apiserver-'));
+const kubeconfig = join(dir, 'kc.yaml');
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : 0;
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
+}
+
+async function main(): Promise<void> {
+  const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'cmd', 'orch.ts'), 'server', '--data-dir', join(dir, 'data'), '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--write-kubeconfig', kubeconfig], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const cleanup = (): void => { try { child.kill('SIGKILL'); } catch { /* gone */ } rmSync(dir, { recursive: true, force: true }); };
+  process.on('exit', cleanup);
+  const url = await new Promise<string>((res, rej) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d; const m = /ready at (\S+)/.exec(out); if (m) res(m[1]!); });
+    child.once('exit', (c) => rej(new Error(`server exited ${c}`)));
+  });
+  // The node process is tsx's child: RSS of the server is the deepest node process.
+  const serverPid = (() => {
+    let pid = child.pid!;
+    for (;;) {
+      let kids: string[] = [];
+      try { kids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)]).toString().trim().split(/\s+/).filter(Boolean); } catch { kids = []; }
+      if (kids.length === 0) return pid;
+      pid = Number(kids[0]);
+    }
+  })();
+  const kc = YAML.parse(readFileSync(kubeconfig, 'utf8'));
+  const b64 = (s: string): string => Buffer.from(s, 'base64').toString();
+  const tls = { ca: b64(kc.clusters[0].cluster['certificate-authority-data']), cert: b64(kc.users[0].user['client-certificate-data']), key: b64(kc.users[0].user['client-key-data']) };
+  const agent = new Agent({ connections: 128, pipelining: 1, keepAliveTimeout: 60_000, connect: tls });
+  const call = async (method: string, path: string, body?: unknown): Promise<any> => {
+    const r = await request(url + path, { method: method as 'GET', dispatcher: agent, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+    const text = await r.body.text();
+    if (r.statusCode >= 300) throw new Error(`${method} ${path}: ${r.statusCode} ${text.slice(0, 200)}`);
+    return JSON.parse(text);
+  };
+  await new Promise((r) => setTimeout(r, 2000));
+  const idleRss = rssMb(serverPid);
+  await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
+
+  const cm = (name: string): any => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { bench: 'yes' } }, data: { a: 'x'.repeat(200) } });
+  const pod = (name: string): any => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels: { bench: 'yes' } }, spec: { containers: [{ name: 'c', image: 'busybox:1.36', command: ['sleep', '3600'] }] } });
+
+  /** Runs `total` operations with `conc` workers; returns ops/s and latencies. */
+  const run = async (conc: number, total: number, op: (i: number) => Promise<unknown>): Promise<{ rate: number; p50: number; p99: number }> => {
+    let next = 0;
+    const lat: number[] = [];
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: conc }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= total) return;
+        const s = performance.now();
+        await op(i);
+        lat.push(performance.now() - s);
+      }
+    }));
+    const secs = (performance.now() - t0) / 1000;
+    return { rate: Math.round(total / secs), p50: +pct(lat, 50).toFixed(2), p99: +pct(lat, 99).toFixed(2) };
+  };
+
+  const figures: Record<string, number> = {};
+  let round = 0;
+  for (const kind of ['configmaps', 'pods'] as const) {
+    for (const conc of [1, 16, 64]) {
+      round++;
+      const n = conc === 1 ? 300 : 2000;
+      const mk = kind === 'configmaps' ? cm : pod;
+      const base = `r${round}-`;
+      const c = await run(conc, n, (i) => call('POST', `/api/v1/namespaces/bench/${kind}`, mk(`${base}${i}`)));
+      const g = await run(conc, n, (i) => call('GET', `/api/v1/namespaces/bench/${kind}/${base}${i}`));
+      const u = await run(conc, n, async (i) => {
+        const o = await call('GET', `/api/v1/namespaces/bench/${kind}/${base}${i}`);
+        o.metadata.labels.updated = 'yes';
+        return call('PUT', `/api/v1/namespaces/bench/${kind}/${base}${i}`, o);
+      });
+      const l = await run(conc, conc === 1 ? 10 : 40, () => call('GET', `/api/v1/namespaces/bench/${kind}?limit=500`));
+      console.log(`${kind} c=${conc}: create ${c.rate}/s (p50 ${c.p50} ms, p99 ${c.p99} ms); get ${g.rate}/s (p99 ${g.p99} ms); get+update ${u.rate}/s (p99 ${u.p99} ms); list(500) ${l.rate}/s (p99 ${l.p99} ms)`);
+      if (kind === 'configmaps' && conc === 64) { figures.creates_per_s_64 = c.rate; figures.gets_per_s_64 = g.rate; }
+    }
+  }
+  const loadedRss = rssMb(serverPid);
+
+  // Steady 200 req/s of mutating calls (creates and updates of configmaps) for 10 s.
+  const lat: number[] = [];
+  const pending: Promise<void>[] = [];
+  const start = performance.now();
+  for (let i = 0; i < 2000; i++) {
+    const due = start + i * 5;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    pending.push((async () => {
+      const s = performance.now();
+      await call('POST', '/api/v1/namespaces/bench/configmaps', cm(`steady-${i}`));
+      lat.push(performance.now() - s);
+    })());
+  }
+  await Promise.all(pending);
+  figures.p99_mutating_ms_at_200rps = +pct(lat, 99).toFixed(1);
+  console.log(`steady 200 req/s creates: p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms (Kubernetes SLO: p99 <= 1000 ms)`);
+
+  // Watch fan-out: 100 watchers on one namespace; delivery latency of 200 events to all of them.
+  const list = await call('GET', '/api/v1/namespaces/bench/secrets');
+  const sent = new Map<string, number>();
+  const delivery: number[] = [];
+  const watchAgent = new Agent({ connections: 200, connect: tls });
+  const EVENTS = 200;
+  let received = 0;
+  const aborts: AbortController[] = [];
+  await Promise.all(Array.from({ length: 100 }, async () => {
+    const ac = new AbortController();
+    aborts.push(ac);
+    const r = await request(`${url}/api/v1/namespaces/bench/secrets?watch=1&resourceVersion=${list.metadata.resourceVersion}`, { dispatcher: watchAgent, signal: ac.signal });
+    void (async () => {
+      let buf = '';
+      try {
+        for await (const chunk of r.body) {
+          buf += chunk.toString();
+          let i;
+          while ((i = buf.indexOf('\n')) >= 0) {
+            const ev = JSON.parse(buf.slice(0, i));
+            buf = buf.slice(i + 1);
+            const t = sent.get(ev.object.metadata.name);
+            if (t !== undefined) { delivery.push(performance.now() - t); received++; }
+          }
+        }
+      } catch { /* aborted */ }
+    })();
+  }));
+  for (let i = 0; i < EVENTS; i++) {
+    const name = `w-${i}`;
+    sent.set(name, performance.now());
+    await call('POST', '/api/v1/namespaces/bench/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name }, stringData: { k: 'v' } });
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const deadline = Date.now() + 15_000;
+  while (received < EVENTS * 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  for (const a of aborts) a.abort();
+  figures.watch100_p99_ms = +pct(delivery, 99).toFixed(1);
+  console.log(`watch fan-out: ${received}/${EVENTS * 100} deliveries to 100 watchers, p50 ${pct(delivery, 50).toFixed(1)} ms, p99 ${pct(delivery, 99).toFixed(1)} ms`);
+  console.log(`server RSS: idle ${idleRss} MB, after load ${loadedRss} MB (target idle < 100 MB)`);
+  figures.idle_rss_mb = idleRss;
+  await agent.close();
+  await watchAgent.destroy();
+  child.kill('SIGTERM');
+  console.log(`apiserver: creates_per_s_64=${figures.creates_per_s_64} gets_per_s_64=${figures.gets_per_s_64} p99_mutating_ms_at_200rps=${figures.p99_mutating_ms_at_200rps} watch100_p99_ms=${figures.watch100_p99_ms} idle_rss_mb=${figures.idle_rss_mb}`);
+  process.exit(0);
+}
+
+main().catch((err) => { console.error(err); process.exit(1); });
