@@ -7,7 +7,7 @@
 //    every write so a test asserts what a sync issued.
 // `Informer` and `SharedInformerFactory` are built once on top of `ClusterClient` (list then
 // watch, re-list after 410 Expired, resync, an indexed cache of frozen objects).
-import { deepFreeze, keyOf, type KubeObject } from './types';
+import { freezeCached, keyOf, type KubeObject } from './types';
 import { type Selector } from './selectors';
 
 /** A resource by group, version and plural name, as in URL paths (`apps/v1 deployments`). */
@@ -171,7 +171,7 @@ export interface EventHandler {
 export type IndexFunc = (obj: KubeObject) => string[];
 
 /**
- * The informer's cache: frozen objects keyed by `namespace/name`, with named indexes.
+ * The informer's cache: frozen objects (freezeCached) keyed by `namespace/name`, with named indexes.
  * Built-in indexes: `namespace`, `owner` (uid of every ownerReference). Callers must clone
  * (types.clone) before modifying anything they read here.
  */
@@ -272,7 +272,7 @@ export interface InformerOptions {
 /**
  * An informer for one resource (all namespaces): list, then watch from the list's
  * resourceVersion; on 410 Expired or a broken stream, re-list and diff against the cache so
- * handlers still see every add/update/delete. Cached objects are deep-frozen.
+ * handlers still see every add/update/delete. Cached objects are frozen (object and metadata; see freezeCached).
  */
 export class Informer {
   readonly store = new Indexer();
@@ -382,7 +382,7 @@ export class Informer {
   }
 
   private apply(type: WatchEventType, raw: KubeObject): void {
-    const obj = deepFreeze(raw);
+    const obj = freezeCached(raw);
     if (type === 'DELETED') {
       const old = this.store.remove(keyOf(obj));
       for (const h of this.handlers) h.onDelete?.(old ?? obj);
@@ -398,7 +398,7 @@ export class Informer {
   private replace(items: KubeObject[]): void {
     const seen = new Set<string>();
     for (const raw of items) {
-      const obj = deepFreeze(raw);
+      const obj = freezeCached(raw);
       const key = keyOf(obj);
       seen.add(key);
       const old = this.store.getByKey(key);

@@ -101,3 +101,20 @@ export function deepFreeze<T>(obj: T): T {
   }
   return obj;
 }
+
+/**
+ * Freezes the object and its metadata (labels, annotations, owner references): cheap enough for
+ * every watch event, and it catches the usual mistake of editing a cached object's metadata.
+ * Deeper fields are protected by convention: callers clone() before any write.
+ */
+export function freezeCached<T extends { metadata?: any }>(obj: T): T {
+  const m = obj.metadata;
+  if (m && typeof m === 'object') {
+    if (m.labels) Object.freeze(m.labels);
+    if (m.annotations) Object.freeze(m.annotations);
+    if (m.ownerReferences) { for (const r of m.ownerReferences) Object.freeze(r); Object.freeze(m.ownerReferences); }
+    if (m.finalizers) Object.freeze(m.finalizers);
+    Object.freeze(m);
+  }
+  return Object.freeze(obj);
+}

@@ -35,6 +35,8 @@ export class CycleState {
   /** Plugins whose PreFilter returned Skip: their Filter is not run. */
   readonly skipFilter = new Set<string>();
   readonly skipScore = new Set<string>();
+  /** Filter plugins left to run after PreFilter (computed once per cycle). */
+  activeFilters?: FilterPlugin[];
   write(key: string, v: unknown): void { this.data.set(key, v); }
   read<T>(key: string): T | undefined { return this.data.get(key) as T | undefined; }
 }
@@ -166,13 +168,15 @@ export class Framework {
       if (st.code === Code.Skip) { state.skipFilter.add(p.name); continue; }
       if (!st.isSuccess()) return st.withPlugin(p.name);
     }
+    state.activeFilters = this.filter.filter((p) => !state.skipFilter.has(p.name));
     return Status.success();
   }
 
   /** Runs every filter on a node, stopping at the first rejection (as upstream does). */
   runFilter(state: CycleState, pod: any, node: NodeInfo): Status {
-    for (const p of this.filter) {
-      if (state.skipFilter.has(p.name)) continue;
+    const filters = state.activeFilters ?? this.filter.filter((p) => !state.skipFilter.has(p.name));
+    for (let i = 0; i < filters.length; i++) {
+      const p = filters[i];
       let st: Status;
       try { st = p.filter(state, pod, node); } catch (e) { st = Status.error(e); }
       if (!st.isSuccess()) return st.withPlugin(p.name);
@@ -197,10 +201,11 @@ export class Framework {
       else if (!st.isSuccess()) throw new SchedulingError(`PreScore ${p.name}: ${st.message()}`);
     }
     const total: NodeScore[] = nodes.map((n) => ({ name: n.name, score: 0 }));
+    const scores: NodeScore[] = nodes.map((n) => ({ name: n.name, score: 0 }));
     for (const p of this.score) {
       if (state.skipScore.has(p.name)) continue;
       const weight = this.profile.scoreWeights[p.name] ?? 1;
-      const scores: NodeScore[] = nodes.map((n) => ({ name: n.name, score: p.score(state, pod, n) }));
+      for (let i = 0; i < nodes.length; i++) scores[i].score = p.score(state, pod, nodes[i]);
       p.normalizeScore?.(state, pod, scores);
       for (let i = 0; i < scores.length; i++) total[i].score += scores[i].score * weight;
     }

@@ -80,7 +80,7 @@ describe('scheduler against the fake cluster', () => {
     await start(f);
     await f.create(R.pods, 'default', pod('p'));
     await waitFor(() => f.peek(R.pods, 'default', 'p')?.spec.nodeName === 'n1', 5000);
-    expect(sched!.cache.isAssumed('default/p')).toBe(false);
+    await waitFor(() => !sched!.cache.isAssumed('default/p'), 3000, 'assumed pod confirmed by the informer');
   });
 
   it('framework: statuses are typed, reserve rolls back', () => {

@@ -41,12 +41,12 @@ export async function createHollowNodes(client: ClusterClient, names: string[], 
 }
 
 /** Runs a hollow kubelet for every node whose name passes `owns`. */
-export async function startHollowKubelet(client: ClusterClient, owns: (nodeName: string) => boolean, workers = 8): Promise<HollowKubelet> {
+export async function startHollowKubelet(client: ClusterClient, owns: (nodeName: string) => boolean, workers = 8, namespace?: string): Promise<HollowKubelet> {
   const inf = new Informer(client, R.pods);
   const q = new WorkQueue('hollow-kubelet');
   const runningAt = new Map<string, number>();
   const enqueue = (p: KubeObject) => {
-    if (p.spec?.nodeName && owns(p.spec.nodeName)) q.add(`${p.metadata.namespace}/${p.metadata.name}`);
+    if (p.spec?.nodeName && owns(p.spec.nodeName) && (!namespace || p.metadata.namespace === namespace)) q.add(`${p.metadata.namespace}/${p.metadata.name}`);
   };
   inf.addEventHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n) });
   inf.run();
