@@ -8,6 +8,8 @@ import { ContainerRuntime, type ContainerRuntimeOptions } from './containers/run
 export * from './images';
 export { ContainerRuntime, DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS, mergeCommand } from './containers/runtime';
 export type { ContainerRuntimeOptions } from './containers/runtime';
+/** A rootfs handed straight to createContainer (the image side's PreparedRootfs fits it too). */
+export type { PreparedRootfs as ContainerRootfs, ImageConfig as ContainerImageConfig } from './containers/types';
 export type {
   ContainerConfig, ContainerState, ContainerStats, ContainerStatus, ExecOptions, ExecResult,
   PodSandboxConfig, PodSandboxStatus, RootfsProvider, VolumeMount,

@@ -78,6 +78,23 @@ export function openCgroupManager(parentName: string, host?: CgroupHost): Cgroup
   return new CgroupManagerV2(join(unified.mountPoint, relative(unified.root, own)), parentName);
 }
 
+/**
+ * The manager owning `ref`, rebuilt from paths alone (in a shim): `<parent>/<relPath>` = ref's dirs.
+ * v2 also needs the directory above the parent, whose subtree_control it may have to enable.
+ */
+export function cgroupManagerFor(ref: CgroupRef, relPath: string): CgroupManager {
+  const up = (d: string, n: number) => join(d, ...Array(n).fill('..'));
+  const depth = relPath.split('/').filter(Boolean).length;
+  if (ref.mode === 'v1') {
+    const bases: Record<string, string> = {};
+    for (const [c, d] of Object.entries(ref.dirs)) bases[c] = up(d, depth + 1);
+    const parentName = relative(up(Object.values(ref.dirs)[0], depth + 1), up(Object.values(ref.dirs)[0], depth));
+    return new CgroupManagerV1(bases, parentName);
+  }
+  const base = up(ref.dirs.unified, depth + 1);
+  return new CgroupManagerV2(base, relative(base, up(ref.dirs.unified, depth)));
+}
+
 /** Reopens a cgroup from its serialised ref (in a shim, or a runtime re-adopting containers). */
 export function openCgroup(ref: CgroupRef): Cgroup {
   return ref.mode === 'v1' ? new CgroupV1(ref) : new CgroupV2(ref);

@@ -51,6 +51,8 @@ export interface CgroupManager {
   readonly parentDirs: Record<string, string>;
   /** Creates (or reuses) `<parent>/<relPath>` with limits applied. */
   create(relPath: string, resources: CgroupResources): Cgroup;
+  /** Where `<parent>/<relPath>` lives, without creating it (a shim creates it off the critical path). */
+  refFor(relPath: string): CgroupRef;
   /** Removes orch's parent directory if it is empty (tests use a unique parent per run). */
   removeParent(): Promise<void>;
 }

@@ -95,6 +95,12 @@ export class CgroupManagerV1 implements CgroupManager {
     return new CgroupV1({ mode: 'v1', dirs });
   }
 
+  refFor(relPath: string): CgroupRef {
+    const dirs: Record<string, string> = {};
+    for (const [c, parent] of Object.entries(this.parentDirs)) dirs[c] = join(parent, relPath);
+    return { mode: 'v1', dirs };
+  }
+
   async removeParent(): Promise<void> {
     for (const dir of Object.values(this.parentDirs)) await removeDir(dir, 2000);
   }

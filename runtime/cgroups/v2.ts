@@ -104,6 +104,10 @@ export class CgroupManagerV2 implements CgroupManager {
     return new CgroupV2({ mode: 'v2', dirs: { unified: dir } });
   }
 
+  refFor(relPath: string): CgroupRef {
+    return { mode: 'v2', dirs: { unified: join(this.parentDirs.unified, relPath) } };
+  }
+
   async removeParent(): Promise<void> {
     await removeDir(this.parentDirs.unified, 2000);
   }

@@ -17,6 +17,7 @@ export class ShimPool {
   private closed = false;
   private waiters: Array<(s: WarmShim) => void> = [];
   private failures = 0;
+  private retiring: Array<Promise<void>> = [];
 
   constructor(private readonly dir: string, private readonly command: string[], private readonly size: number,
     private readonly startTimeoutMs = 30_000) {
@@ -52,7 +53,7 @@ export class ShimPool {
           this.failures = 0;
           const w = this.waiters.shift();
           if (w) w(s);
-          else if (this.closed) void this.retire(s);
+          else if (this.closed) this.retiring.push(this.retire(s));
           else this.ready.push(s);
         },
         () => {
@@ -120,5 +121,6 @@ export class ShimPool {
     const deadline = Date.now() + 30_000;
     while (this.starting > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const s of this.ready.splice(0)) await this.retire(s);
+    await Promise.all(this.retiring);
   }
 }

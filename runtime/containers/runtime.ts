@@ -177,6 +177,11 @@ export class ContainerRuntime {
     const existing = this.clients.get(id);
     if (existing) return existing;
     const client = await ShimClient.connect(join(this.dir(id), 'shim.sock'));
+    return this.track(id, client);
+  }
+
+  /** Keeps a connection to a container's shim and learns of its exit through it. */
+  private async track(id: string, client: ShimClient, subscribed = false): Promise<ShimClient> {
     client.unref();
     this.clients.set(id, client);
     const done = () => {
@@ -186,6 +191,7 @@ export class ContainerRuntime {
     // the shim closes the connection itself shortly after "exit" (answers may still be on the way)
     client.on('exit', done);
     client.on('close', done);
+    if (subscribed) return client;
     const st = await client.subscribe();
     if (st.status === 'exited') done();
     return client;
@@ -253,10 +259,11 @@ export class ContainerRuntime {
     mkdirSync(dir);
     const logPath = config.logPath ?? join(dir, 'container.log');
     mkdirSync(join(logPath, '..'), { recursive: true });
-    const cgroup = this.cgroups.create(`${sandboxId}/${id}`, config.resources ?? {});
+    const cgroupPath = `${sandboxId}/${id}`;
+    const cgroupRef = this.cgroups.refFor(cgroupPath);
     const record: ContainerRecord = {
       id, name: config.name, sandboxId, image: imageRef, imageDigest: rootfs.imageDigest, logPath,
-      labels: config.labels ?? {}, annotations: config.annotations ?? {}, cgroup: cgroup.ref, createdAt: new Date().toISOString(),
+      labels: config.labels ?? {}, annotations: config.annotations ?? {}, cgroup: cgroupRef, createdAt: new Date().toISOString(),
     };
     writeFileSync(join(dir, 'config.json'), JSON.stringify(record, null, 1));
 
@@ -284,7 +291,7 @@ export class ContainerRuntime {
       },
       maskedPaths: config.privileged ? [] : MASKED_PATHS,
       readonlyPaths: config.privileged ? [] : READONLY_PATHS,
-      cgroup: cgroup.ref,
+      cgroup: { ref: cgroupRef, relPath: cgroupPath, resources: config.resources ?? {} },
       log: { path: logPath, maxBytes: config.logMaxBytes ?? this.opts.logMaxBytes ?? 10 * 1024 * 1024, maxFiles: config.logMaxFiles ?? this.opts.logMaxFiles ?? 5 },
       stopSignal: rootfs.config.StopSignal || 'SIGTERM',
       initPath: this.initPath,
@@ -293,6 +300,7 @@ export class ContainerRuntime {
     try {
       await shim.client.request<ShimState>('create', spec);
     } catch (err) {
+      shim.client.close();
       // the shim recorded the failure in state.json (StartError) when it got that far
       if (!this.shimState(id)) {
         this.writeShimState(id, {
@@ -302,10 +310,9 @@ export class ContainerRuntime {
       }
       if (err instanceof ShimRequestError) return id;
       throw err;
-    } finally {
-      shim.client.close();
     }
-    await this.connect(id);
+    // the create connection becomes this container's control connection
+    await this.track(id, shim.client, true);
     return id;
   }
 

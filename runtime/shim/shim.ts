@@ -13,12 +13,12 @@
 //   exec(ExecRequest) -> frames                    attach({stdin}) -> frames    retire (warm only)
 import { createServer, type Server, type Socket } from 'node:net';
 import { ReadStream as TtyReadStream } from 'node:tty';
-import { appendFileSync, stat, closeSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync, constants as fsc, write as fsWrite } from 'node:fs';
+import { appendFileSync, existsSync, stat, closeSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync, constants as fsc, write as fsWrite } from 'node:fs';
 import type { Writable, Readable } from 'node:stream';
 
 import { constants as osc } from 'node:os';
 import * as libc from '../linux/libc';
-import { openCgroup } from '../cgroups/index';
+import { cgroupManagerFor } from '../cgroups/index';
 import type { Cgroup } from '../cgroups/types';
 import { CriLogWriter } from './log';
 import { mountBind, mountDev, mountOverlay, mountSys } from './mounts';
@@ -62,6 +62,11 @@ class Shim {
     const server = createServer((conn) => this.serve(conn, true));
     server.listen(this.poolSocket);
     this.server = server;
+    // a runtime that died (or a removed state dir) cannot retire us: leave once our socket is gone
+    const watch = setInterval(() => {
+      if (this.spec) clearInterval(watch);
+      else if (!existsSync(this.poolSocket)) this.shutdown(0);
+    }, 2000);
   }
 
   private serve(conn: Socket, warm: boolean): void {
@@ -95,12 +100,15 @@ class Shim {
   }
 
   private async handle(req: ShimRequest, conn: Socket, warm: boolean): Promise<unknown> {
-    if (warm) {
+    // the connection that sent "create" stays open as a control connection of the container
+    if (warm && !(this.spec && req.method !== 'create')) {
       if (req.method === 'retire') {
         setImmediate(() => this.shutdown(0));
         return {};
       }
       if (req.method !== 'create' || this.spec) throw new Error(`unexpected request ${req.method} on a warm shim`);
+      // the creator is subscribed to the exit event without asking
+      this.subscribers.add(conn);
       return this.create(req.params as unknown as ShimSpec);
     }
     switch (req.method) {
@@ -212,10 +220,10 @@ class Shim {
     const child = init.child;
     child.on('exit', (code, signal) => this.onExit(code, signal));
     this.wireOutput(child.stdout, child.stderr, ttyMaster);
-    await init.ready();
+    // cgroup and rlimits while orch-init makes its mounts in parallel; it execs only after "start"
     const pid = child.pid!;
     if (spec.cgroup) {
-      this.cgroup = openCgroup(spec.cgroup);
+      this.cgroup = cgroupManagerFor(spec.cgroup.ref, spec.cgroup.relPath).create(spec.cgroup.relPath, spec.cgroup.resources);
       this.cgroup.addProcess(pid);
     }
     for (const r of p.rlimits) {
@@ -223,6 +231,7 @@ class Shim {
       if (res === undefined) throw new Error(`unknown rlimit ${r.type}`);
       libc.prlimit(pid, res, BigInt(r.soft), BigInt(r.hard));
     }
+    await init.ready();
     this.state = { ...this.state, pid };
     this.saveState();
     return this.state;
@@ -483,5 +492,7 @@ export function runShim(argv: string[]): void {
   });
   // libuv starts its thread pool on first use, and no thread can be created once the PID
   // namespace is unshared (clone(CLONE_THREAD) fails): start the pool now, then wait for work.
+  // koffi and the libc bindings load now, not on a container's critical path
+  libc.gettid();
   stat('/', () => new Shim(argv[i + 1]).listenWarm());
 }

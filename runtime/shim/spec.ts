@@ -1,6 +1,6 @@
 // What the runtime hands a shim (ShimSpec), what a shim records (ShimState), and the wire types of
 // their unix-socket protocol. Kept free of imports so the shim's bundle stays small.
-import type { CgroupRef } from '../cgroups/types';
+import type { CgroupRef, CgroupResources } from '../cgroups/types';
 
 export interface ShimMount {
   /** Host path (file or directory) bind-mounted into the container. */
@@ -45,7 +45,8 @@ export interface ShimSpec {
   process: ShimProcess;
   maskedPaths: string[];
   readonlyPaths: string[];
-  cgroup?: CgroupRef;
+  /** The container's cgroup: created by the shim (while orch-init mounts) at `ref`, `relPath` below orch's parent. */
+  cgroup?: { ref: CgroupRef; relPath: string; resources: CgroupResources };
   log: { path: string; maxBytes: number; maxFiles: number };
   /** Signal name sent first by stop (image StopSignal), SIGKILL follows after the grace period. */
   stopSignal: string;

@@ -3,14 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ContainerRuntime, type PreparedRootfs } from '../../runtime/index';
+import { ContainerRuntime, type ContainerRootfs } from '../../runtime/index';
 import { alive, busyboxRootfs, enterTestNetns, mountsUnder, removeTree, runId, shimCommand, until } from './runtime-helpers';
 
 const id = runId();
 const stateDir = `/tmp/orch-test-${id}`;
 let leaveNetns: () => void = () => undefined;
 let rt: ContainerRuntime;
-let image: PreparedRootfs;
+let image: ContainerRootfs;
 let sandboxId: string;
 let cgroupDirs: string[] = [];
 

@@ -39,7 +39,7 @@ describe('runtime: restart of the caller', () => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     const line = await until(() => out.split('\n').find((l) => l.startsWith('{')), 60_000, 'the child to start a container');
-    const started = JSON.parse(line) as { sandboxId: string; containerId: string; pid: number; shimPid: number };
+    const started = JSON.parse(line!) as { sandboxId: string; containerId: string; pid: number; shimPid: number };
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await exited;
