@@ -109,7 +109,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     bookmarkIntervalMs: o.bookmarkIntervalMs, log,
   });
   await api.start();
-  const loops = o.disableControllers ? undefined : await startControlLoops({ local: api.client, log, options: { dataDir: o.dataDir } });
+  const loops = o.disableControllers ? undefined : await startControlLoops({ local: api.client, log, options: { dataDir: o.dataDir, rootCAPem: pki.ca.certPem } });
 
   const url = `https://127.0.0.1:${port}`;
   const kc = kubeconfigYaml(url, pki.ca.certPem, pki.admin);

@@ -3,8 +3,10 @@
 import type { Controller, ControllerContext } from './controller';
 import { DeploymentController } from './deployment/deployment';
 import { EndpointSliceController, EndpointsController } from './endpoints/endpoints';
+import { JobController } from './job/job';
 import { GarbageCollector } from './garbagecollector/garbagecollector';
 import { ReplicaSetController } from './replicaset/replicaset';
+import { ServiceAccountsController } from './serviceaccount/serviceaccount';
 
 export interface ControllerEntry {
   factory: (ctx: ControllerContext) => Controller;
@@ -16,5 +18,7 @@ export const controllerRegistry: Record<string, ControllerEntry> = {
   endpoints: { factory: (c) => new EndpointsController(c), workers: 5 },
   endpointslice: { factory: (c) => new EndpointSliceController(c), workers: 5 },
   garbagecollector: { factory: (c) => new GarbageCollector(c), workers: 4 },
+  serviceaccount: { factory: (c) => new ServiceAccountsController(c), workers: 2 },
+  job: { factory: (c) => new JobController(c), workers: 5 },
   replicaset: { factory: (c) => new ReplicaSetController(c), workers: 5 },
 };
