@@ -51,7 +51,7 @@ interface Target {
 function storeTarget(s: LogStore): Target {
   const revs = new Map<string, number>();
   return {
-    name: 'orch store',
+    name: 'orch',
     async setup(prefix, n) {
       await Promise.all(Array.from({ length: n }, async (_, i) => revs.set(`${prefix}${i}`, (await s.create(`${prefix}${i}`, VALUE)).modRevision)));
     },
@@ -154,7 +154,7 @@ function etcdTarget(url: string): Target & { close(): Promise<void> } {
   const put = (key: string): Promise<any> => post('/v3/kv/put', { key: b64(key), value: value64 });
   const streams: { destroy(): void }[] = [];
   return {
-    name: 'etcd 3.4',
+    name: 'etcd',
     async setup(prefix, n) {
       await Promise.all(Array.from({ length: n }, (_, i) => put(`${prefix}${i}`)));
     },
@@ -301,31 +301,40 @@ async function listTiming(t: Target): Promise<{ median: number; max: number }> {
   return { median: pct(times, 0.5), max: Math.max(...times) };
 }
 
-async function run(t: Target): Promise<Figures> {
-  console.log(`-- ${t.name}`);
-  const seq = await sequential(t);
-  console.log(`  sequential durable write: p50 ${f(seq.p50, 3)} ms, p99 ${f(seq.p99, 3)} ms`);
-  const tput: Record<number, number> = {};
-  for (const c of [1, 16, 64]) {
-    tput[c] = await throughput(t, c);
-    console.log(`  ${c} writers: ${tput[c].toFixed(0)} durable writes/s`);
-  }
-  const w1 = await watchLatency(t, 1);
-  const w100 = await watchLatency(t, 100);
-  console.log(`  watch delivery: 1 watcher p50 ${f(w1.p50, 3)} p99 ${f(w1.p99, 3)} ms; 100 watchers p50 ${f(w100.p50, 3)} p99 ${f(w100.p99, 3)} ms`);
-  const list = await listTiming(t);
-  console.log(`  list 10,000 keys: median ${f(list.median)} ms, max ${f(list.max)} ms`);
-  return {
-    seqP50: seq.p50,
-    seqP99: seq.p99,
-    tput,
-    watch1P50: w1.p50,
-    watch1P99: w1.p99,
-    watch100P50: w100.p50,
-    watch100P99: w100.p99,
-    listMs: list.median,
-    listMaxMs: list.max,
+/** Runs every measurement on both targets back to back, so both see the same host load. */
+async function runBoth(targets: Target[]): Promise<Figures[]> {
+  const out: Figures[] = targets.map(() => ({ tput: {} }) as Figures);
+  const each = async (label: string, fn: (t: Target, fig: Figures) => Promise<string>): Promise<void> => {
+    console.log(`-- ${label}`);
+    for (let i = 0; i < targets.length; i++) console.log(`  ${targets[i].name.padEnd(10)} ${await fn(targets[i], out[i])}`);
   };
+  await each('sequential durable write (1 KiB)', async (t, fig) => {
+    const r = await sequential(t);
+    fig.seqP50 = r.p50;
+    fig.seqP99 = r.p99;
+    return `p50 ${f(r.p50, 3)} ms, p99 ${f(r.p99, 3)} ms`;
+  });
+  for (const c of [1, 16, 64]) {
+    await each(`${c} concurrent writers, ${THROUGHPUT_MS} ms`, async (t, fig) => {
+      fig.tput[c] = await throughput(t, c);
+      return `${fig.tput[c].toFixed(0)} durable writes/s`;
+    });
+  }
+  for (const n of [1, 100]) {
+    await each(`watch delivery to ${n} watcher(s), from issuing the write`, async (t, fig) => {
+      const r = await watchLatency(t, n);
+      if (n === 1) [fig.watch1P50, fig.watch1P99] = [r.p50, r.p99];
+      else [fig.watch100P50, fig.watch100P99] = [r.p50, r.p99];
+      return `p50 ${f(r.p50, 3)} ms, p99 ${f(r.p99, 3)} ms`;
+    });
+  }
+  await each('list 10,000 keys (1 KiB values) at a revision, 7 runs', async (t, fig) => {
+    const r = await listTiming(t);
+    fig.listMs = r.median;
+    fig.listMaxMs = r.max;
+    return `median ${f(r.median)} ms, max ${f(r.max)} ms`;
+  });
+  return out;
 }
 
 /** Compacts a 200,000-row backlog while 16 writers keep writing; the store's own step timer and the writers' latencies. */
@@ -378,12 +387,10 @@ async function compactionStall(): Promise<{ maxStepMs: number; maxSweepMs: numbe
 async function main(): Promise<void> {
   console.log(`store benchmark: 1 KiB values, synchronous=FULL (store) / default fsync (etcd); host load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   const store = await openSqliteStore({ path: join(root, 'store', 'state.db'), compactIntervalMs: 0 });
-  const mine = await run(storeTarget(store));
-  await store.close();
-
   const url = await startEtcd();
   const etcd = etcdTarget(url);
-  const theirs = await run(etcd);
+  const [mine, theirs] = await runBoth([storeTarget(store), etcd]);
+  await store.close();
   await etcd.close();
   if (etcdProc?.pid) process.kill(etcdProc.pid, 'SIGTERM');
 
