@@ -33,15 +33,13 @@ async function main(): Promise<void> {
     child.stdout!.on('data', (d: Buffer) => { out += d; const m = /ready at (\S+)/.exec(out); if (m) res(m[1]!); });
     child.once('exit', (c) => rej(new Error(`server exited ${c}`)));
   });
-  // The node process is tsx's child: RSS of the server is the deepest node process.
+  // tsx runs the server in a child node process (and keeps an esbuild helper): measure the node
+  // process that runs cmd/orch.ts with the largest RSS.
   const serverPid = (() => {
-    let pid = child.pid!;
-    for (;;) {
-      let kids: string[] = [];
-      try { kids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)]).toString().trim().split(/\s+/).filter(Boolean); } catch { kids = []; }
-      if (kids.length === 0) return pid;
-      pid = Number(kids[0]);
-    }
+    const out = execFileSync('ps', ['-eo', 'pid=,rss=,args=']).toString().split('\n');
+    const mine = out.map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 2 && f.slice(2).join(' ').includes('cmd/orch.ts server') && f.slice(2).join(' ').includes(dir) && f[2]!.endsWith('node'));
+    mine.sort((a, b) => Number(b[1]) - Number(a[1]));
+    return Number(mine[0]?.[0] ?? child.pid);
   })();
   const kc = YAML.parse(readFileSync(kubeconfig, 'utf8'));
   const b64 = (s: string): string => Buffer.from(s, 'base64').toString();
