@@ -41,6 +41,8 @@ async function main(): Promise<void> {
     mine.sort((a, b) => Number(b[1]) - Number(a[1]));
     return Number(mine[0]?.[0] ?? child.pid);
   })();
+  // Killing tsx does not stop its node child: end the server itself too.
+  process.on('exit', () => { try { process.kill(serverPid, 'SIGKILL'); } catch { /* gone */ } });
   const kc = YAML.parse(readFileSync(kubeconfig, 'utf8'));
   const b64 = (s: string): string => Buffer.from(s, 'base64').toString();
   const tls = { ca: b64(kc.clusters[0].cluster['certificate-authority-data']), cert: b64(kc.users[0].user['client-certificate-data']), key: b64(kc.users[0].user['client-key-data']) };
@@ -164,6 +166,7 @@ async function main(): Promise<void> {
   figures.idle_rss_mb = idleRss;
   await agent.close();
   await watchAgent.destroy();
+  process.kill(serverPid, 'SIGTERM');
   child.kill('SIGTERM');
   console.log(`apiserver: creates_per_s_64=${figures.creates_per_s_64} gets_per_s_64=${figures.gets_per_s_64} p99_mutating_ms_at_200rps=${figures.p99_mutating_ms_at_200rps} watch100_p99_ms=${figures.watch100_p99_ms} idle_rss_mb=${figures.idle_rss_mb}`);
   process.exit(0);
