@@ -1,6 +1,7 @@
 // Name -> factory for every controller the manager can run, with its default worker count
 // (upstream's --concurrent-*-syncs defaults, scaled to a small single process).
 import type { Controller, ControllerContext } from './controller';
+import { DaemonSetController } from './daemonset/daemonset';
 import { DeploymentController } from './deployment/deployment';
 import { EndpointSliceController, EndpointsController } from './endpoints/endpoints';
 import { JobController } from './job/job';
@@ -14,6 +15,7 @@ export interface ControllerEntry {
 }
 
 export const controllerRegistry: Record<string, ControllerEntry> = {
+  daemonset: { factory: (c) => new DaemonSetController(c), workers: 2 },
   deployment: { factory: (c) => new DeploymentController(c), workers: 5 },
   endpoints: { factory: (c) => new EndpointsController(c), workers: 5 },
   endpointslice: { factory: (c) => new EndpointSliceController(c), workers: 5 },
