@@ -11,7 +11,7 @@ const WANTED = ['cpu', 'cpuset', 'memory', 'pids'];
 
 /** Kubernetes' conversion of v1 cpu.shares [2, 262144] to v2 cpu.weight [1, 10000]. */
 export function sharesToWeight(shares: number): number {
-  return Math.round(1 + ((Math.max(2, Math.min(262144, shares)) - 2) * 9999) / 262142);
+  return 1 + Math.floor(((Math.max(2, Math.min(262144, shares)) - 2) * 9999) / 262142);
 }
 
 function enableControllers(dir: string): void {

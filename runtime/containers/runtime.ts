@@ -364,8 +364,29 @@ export class ContainerRuntime {
     if (st.state === 'running' || st.state === 'created') await this.stopContainer(id, 0);
     this.clients.get(id)?.close();
     this.clients.delete(id);
+    await this.waitShimGone(this.shimState(id)?.shimPid);
     if (rec.cgroup) await openCgroup(rec.cgroup).remove();
     rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  /** An exited container's shim leaves by itself within moments; only then is its directory ours. */
+  private async waitShimGone(pid: number | undefined, timeoutMs = 3000): Promise<void> {
+    if (!pid) return;
+    const isShim = () => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('orch-shim');
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + timeoutMs;
+    while (isShim()) {
+      if (Date.now() > deadline) {
+        process.kill(pid, 'SIGKILL');
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   containerStatus(id: string): ContainerStatus {

@@ -33,7 +33,13 @@ export class CriLogWriter {
     for (;;) {
       const nl = buf.indexOf(10);
       if (nl < 0) break;
-      this.line(stream, 'F', buf.subarray(0, nl));
+      let content = buf.subarray(0, nl);
+      // a line longer than the kubelet's buffer is cut into partial lines, the last one full
+      while (content.length > MAX_LINE) {
+        this.line(stream, 'P', content.subarray(0, MAX_LINE));
+        content = content.subarray(MAX_LINE);
+      }
+      this.line(stream, 'F', content);
       buf = buf.subarray(nl + 1);
     }
     while (buf.length > MAX_LINE) {

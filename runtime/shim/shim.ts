@@ -345,7 +345,7 @@ class Shim {
       const msg = JSON.stringify({ event: 'exit', state: this.state } satisfies ShimResponse) + '\n';
       for (const s of this.subscribers) s.write(msg);
       for (const a of this.attached) a.end(encodeFrame(Channel.exit, JSON.stringify({ exitCode: this.state.exitCode })));
-      setTimeout(() => this.shutdown(0), 200);
+      setTimeout(() => this.shutdown(0), 50);
     };
     // let the pipes drain into the log, but not forever (a shared PID namespace may hold them)
     let done = false;
