@@ -6,7 +6,8 @@ import { LogEngine, type LogStore, type LogStoreOptions } from './log';
 export * from './types';
 export * from './errors';
 export type { LogStore, LogStoreOptions, StoreStats } from './log';
-export type { Driver, LogRow, LogWrite, LogChange, AppendOutcome, CompactState, ExpiringKey } from './driver';
+export type { Driver, LogRow, LogWrite, LogChange, AppendOutcome, BatchResult, SweepResult, CompactState, ExpiringKey } from './driver';
+export { decideWrite, prefixEnd } from './driver';
 
 export interface SqliteStoreOptions extends LogStoreOptions {
   /** The database file (its parent directories are created). The WAL lives next to it (`<path>-wal`). */
