@@ -7,6 +7,7 @@ import { EndpointSliceController, EndpointsController } from './endpoints/endpoi
 import { JobController } from './job/job';
 import { GarbageCollector } from './garbagecollector/garbagecollector';
 import { ReplicaSetController } from './replicaset/replicaset';
+import { StatefulSetController } from './statefulset/statefulset';
 import { ServiceAccountsController } from './serviceaccount/serviceaccount';
 
 export interface ControllerEntry {
@@ -22,5 +23,6 @@ export const controllerRegistry: Record<string, ControllerEntry> = {
   garbagecollector: { factory: (c) => new GarbageCollector(c), workers: 4 },
   serviceaccount: { factory: (c) => new ServiceAccountsController(c), workers: 2 },
   job: { factory: (c) => new JobController(c), workers: 5 },
+  statefulset: { factory: (c) => new StatefulSetController(c), workers: 2 },
   replicaset: { factory: (c) => new ReplicaSetController(c), workers: 5 },
 };

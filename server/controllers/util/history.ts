@@ -8,7 +8,7 @@ import { computeHash, ownerRefFor, stableJSON } from './pods';
 export const CONTROLLER_REVISION_HASH = 'controller-revision-hash';
 
 export function templateHash(owner: KubeObject): string {
-  return computeHash(owner.spec?.template, owner.status?.collisionCount);
+  return computeHash(owner.spec?.template, owner.status?.collisionCount ?? 0);
 }
 
 /** The template patch a ControllerRevision stores (upstream: `{"spec":{"template":{..., "$patch":"replace"}}}`). */
