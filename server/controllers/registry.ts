@@ -6,6 +6,7 @@ import { DeploymentController } from './deployment/deployment';
 import { EndpointSliceController, EndpointsController } from './endpoints/endpoints';
 import { JobController } from './job/job';
 import { GarbageCollector } from './garbagecollector/garbagecollector';
+import { NodeLifecycleController } from './nodelifecycle/nodelifecycle';
 import { ReplicaSetController } from './replicaset/replicaset';
 import { StatefulSetController } from './statefulset/statefulset';
 import { ServiceAccountsController } from './serviceaccount/serviceaccount';
@@ -24,5 +25,6 @@ export const controllerRegistry: Record<string, ControllerEntry> = {
   serviceaccount: { factory: (c) => new ServiceAccountsController(c), workers: 2 },
   job: { factory: (c) => new JobController(c), workers: 5 },
   statefulset: { factory: (c) => new StatefulSetController(c), workers: 2 },
+  nodelifecycle: { factory: (c) => new NodeLifecycleController(c), workers: 1 },
   replicaset: { factory: (c) => new ReplicaSetController(c), workers: 5 },
 };
