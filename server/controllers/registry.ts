@@ -1,6 +1,7 @@
 // Name -> factory for every controller the manager can run, with its default worker count
 // (upstream's --concurrent-*-syncs defaults, scaled to a small single process).
 import type { Controller, ControllerContext } from './controller';
+import { CronJobController } from './cronjob/cronjob';
 import { DaemonSetController } from './daemonset/daemonset';
 import { DeploymentController } from './deployment/deployment';
 import { EndpointSliceController, EndpointsController } from './endpoints/endpoints';
@@ -17,6 +18,7 @@ export interface ControllerEntry {
 }
 
 export const controllerRegistry: Record<string, ControllerEntry> = {
+  cronjob: { factory: (c) => new CronJobController(c), workers: 2 },
   daemonset: { factory: (c) => new DaemonSetController(c), workers: 2 },
   deployment: { factory: (c) => new DeploymentController(c), workers: 5 },
   endpoints: { factory: (c) => new EndpointsController(c), workers: 5 },
