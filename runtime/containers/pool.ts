@@ -19,8 +19,9 @@ export class ShimPool {
   private failures = 0;
   private retiring: Array<Promise<void>> = [];
 
+  /** `extraArgs` follow "--pool-socket PATH" (the runtime passes "--init <orch-init path>"). */
   constructor(private readonly dir: string, private readonly command: string[], private readonly size: number,
-    private readonly startTimeoutMs = 30_000) {
+    private readonly extraArgs: string[] = [], private readonly startTimeoutMs = 30_000) {
     mkdirSync(dir, { recursive: true });
   }
 
@@ -69,7 +70,7 @@ export class ShimPool {
     const socketPath = `${this.dir}/${randomBytes(6).toString('hex')}.sock`;
     // the shim's own stderr (Node's fatal errors) goes next to its socket, for post-mortems
     const errFd = openSync(`${socketPath}.log`, 'a');
-    const child = spawn(this.command[0], [...this.command.slice(1), '--pool-socket', socketPath], { detached: true, stdio: ['ignore', 'ignore', errFd] });
+    const child = spawn(this.command[0], [...this.command.slice(1), '--pool-socket', socketPath, ...this.extraArgs], { detached: true, stdio: ['ignore', 'ignore', errFd] });
     closeSync(errFd);
     child.unref();
     const deadline = Date.now() + this.startTimeoutMs;

@@ -112,7 +112,7 @@ export class ContainerRuntime {
     this.cgroups = openCgroupManager(opts.cgroupParent ?? 'orch');
     this.sandboxes = new SandboxService(join(this.stateDir, 'sandboxes'), this.initPath);
     const command = opts.shimCommand ?? [process.execPath, ...process.execArgv, ...(process.argv[1] ? [process.argv[1]] : []), 'shim'];
-    this.pool = new ShimPool(join(this.stateDir, 'pool'), command, opts.warmShims ?? 2);
+    this.pool = new ShimPool(join(this.stateDir, 'pool'), command, opts.warmShims ?? 2, ['--init', this.initPath]);
   }
 
   /** Opens the runtime: re-adopts containers whose shims still run, and fills the warm pool. */

@@ -43,21 +43,33 @@ export interface InitConfig {
   cwd: string;
   masked: string[];
   readonly: string[];
+  /** Namespace files orch-init joins itself (a pre-spawned init does not inherit the sandbox's). */
+  joinNamespaces?: { mnt?: string; net?: string; ipc?: string; uts?: string };
+  /** A terminal orch-init opens as its stdin/stdout/stderr. */
+  ttyPath?: string;
+  /** What to exec, for an init spawned before its container was known (else spawn's argv/env). */
+  program?: { exe: string; args: string[]; env: string[] };
 }
 
 export function encodeConfig(c: InitConfig): Buffer {
-  const strings = Buffer.from([c.rootfs, c.cwd, ...c.masked, ...c.readonly].map((s) => `${s}\0`).join(''));
-  const head = Buffer.alloc(4 * 5 + 4 * 32 + 8 + 4 * 3);
+  const ns = c.joinNamespaces ?? {};
+  const prog = c.program;
+  const strings = Buffer.from([
+    c.rootfs, c.cwd, ...c.masked, ...c.readonly, ns.mnt ?? '', ns.net ?? '', ns.ipc ?? '', ns.uts ?? '', c.ttyPath ?? '',
+    prog?.exe ?? '', ...(prog?.args ?? []), ...(prog?.env ?? []),
+  ].map((s) => `${s}\0`).join(''));
+  const head = Buffer.alloc(4 * 5 + 4 * 32 + 8 + 4 * 5);
   let o = 0;
   for (const v of [MAGIC, c.flags, c.uid, c.gid, Math.min(32, c.groups.length)]) o = head.writeUInt32LE(v >>> 0, o);
   for (let i = 0; i < 32; i++) o = head.writeUInt32LE((c.groups[i] ?? 0) >>> 0, o);
   o = head.writeBigUInt64LE(c.capMask & ((1n << 64n) - 1n), o);
-  for (const v of [c.masked.length, c.readonly.length, strings.length]) o = head.writeUInt32LE(v, o);
+  for (const v of [c.masked.length, c.readonly.length, strings.length, prog?.args.length ?? 0, prog?.env.length ?? 0]) o = head.writeUInt32LE(v, o);
   return Buffer.concat([head, strings]);
 }
 
 const STEPS: Record<number, string> = {
-  1: 'arguments', 2: 'reading config', 3: 'reading config strings', 10: 'unshare mount namespace',
+  1: 'arguments', 2: 'reading config', 3: 'reading config strings', 4: 'reading config (too many args)',
+  5: 'opening a namespace file', 6: 'joining a namespace', 7: 'opening the terminal', 8: 'taking the terminal as stdio', 10: 'unshare mount namespace',
   11: 'making / private', 12: 'chdir to rootfs', 13: 'mounting /proc', 14: 'pivot_root', 15: 'unmounting old root',
   16: 'chdir /', 17: 'masking a path', 18: 'binding a read-only path', 19: 'remounting a path read-only',
   20: 'remounting / read-only', 30: 'joining the mount namespace', 40: 'chdir to the working directory',
@@ -87,7 +99,7 @@ export class InitProcess {
   private waiter: (() => void) | undefined;
   readonly sync: Duplex;
 
-  private constructor(readonly child: ChildProcess, private readonly exe: string) {
+  private constructor(readonly child: ChildProcess, private exe: string) {
     this.sync = child.stdio[3] as Duplex;
     this.sync.on('data', (d: Buffer) => {
       this.buf = Buffer.concat([this.buf, d]);
@@ -116,6 +128,20 @@ export class InitProcess {
     const p = new InitProcess(child, exe);
     p.sync.write(encodeConfig(config));
     return p;
+  }
+
+  /**
+   * Spawns a container's init before the container is known (a warm shim does this): it waits
+   * for configure() and then runs what the config says. stdio are pipes (or the config's tty).
+   */
+  static prespawn(initPath: string): InitProcess {
+    const child = spawn(initPath, ['init', '-', '-'], { env: {}, stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true, argv0: 'orch-init' });
+    return new InitProcess(child, '');
+  }
+
+  configure(config: InitConfig): void {
+    if (config.program) this.exe = config.program.exe;
+    this.sync.write(encodeConfig(config));
   }
 
   private async next(): Promise<Report | 'eof'> {

@@ -46,8 +46,29 @@ class Shim {
   private rootfs = '';
   private readonly shimLog: string;
 
-  constructor(private readonly poolSocket: string) {
+  constructor(private readonly poolSocket: string, private readonly initPath?: string) {
     this.shimLog = `${poolSocket}.log`;
+  }
+
+  private pre?: InitProcess;
+  private pidUnshared = false;
+
+  /**
+   * What a container start would otherwise wait for: a new PID namespace with orch-init already
+   * spawned in it (PID 1 to be), waiting for its config. The mount namespace is unshared only at
+   * create, so the shim sees the host's mounts as they are then (sandbox namespace files, volumes);
+   * orch-init joins it by /proc/<shim>/ns/mnt.
+   */
+  prewarm(): void {
+    if (!this.initPath) return;
+    try {
+      libc.unshare(libc.CLONE_NEWPID);
+      this.pidUnshared = true;
+      this.pre = InitProcess.prespawn(this.initPath);
+      this.pre.child.on('error', (err) => this.note(`pre-spawned init: ${err.message}`));
+    } catch (err) {
+      this.note(`prewarm failed, containers start the slow way: ${String(err)}`);
+    }
   }
 
   private note(msg: string): void {
@@ -168,6 +189,12 @@ class Shim {
     this.log = new CriLogWriter(spec.log.path, spec.log.maxBytes, spec.log.maxFiles);
 
     // namespaces: join the sandbox's, then new mount and (unless shared) PID namespaces
+    let pre = this.pre;
+    this.pre = undefined;
+    if (pre && (spec.namespaces.pid || pre.child.exitCode !== null || pre.child.signalCode !== null)) {
+      pre.child.kill('SIGKILL');
+      pre = undefined;
+    }
     const joins: Array<[string | undefined, number]> = [
       [spec.namespaces.net, libc.CLONE_NEWNET], [spec.namespaces.ipc, libc.CLONE_NEWIPC],
       [spec.namespaces.uts, libc.CLONE_NEWUTS], [spec.namespaces.pid, libc.CLONE_NEWPID],
@@ -181,7 +208,10 @@ class Shim {
         closeSync(fd);
       }
     }
-    libc.unshare(libc.CLONE_NEWNS | (spec.namespaces.pid ? 0 : libc.CLONE_NEWPID));
+    if (this.pidUnshared && !pre && !spec.namespaces.pid) {
+      throw new Error('the pre-spawned container init is gone and this shim\'s PID namespace cannot be made again');
+    }
+    libc.unshare(libc.CLONE_NEWNS | (spec.namespaces.pid || this.pidUnshared ? 0 : libc.CLONE_NEWPID));
     libc.mount(null, '/', null, libc.MS_REC | libc.MS_PRIVATE);
 
     // filesystem
@@ -202,21 +232,34 @@ class Shim {
     mkdirSync(resolveInRoot(rootfs, cwd), { recursive: true });
     let stdio: Array<'pipe' | 'ignore' | number>;
     let ttyMaster: number | undefined;
+    let ttyPath: string | undefined;
     if (p.tty) {
       const { master, index } = libc.openPtyAt(`${rootfs}/dev/pts/ptmx`, openSync);
-      const slave = openSync(`${rootfs}/dev/pts/${index}`, fsc.O_RDWR | fsc.O_NOCTTY);
       ttyMaster = master;
-      stdio = [slave, slave, slave];
+      ttyPath = `${rootfs}/dev/pts/${index}`;
+      stdio = pre ? [] : [openSync(ttyPath, fsc.O_RDWR | fsc.O_NOCTTY)];
+      stdio = [stdio[0], stdio[0], stdio[0]];
     } else {
       stdio = [p.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'];
     }
-    const init = InitProcess.spawn(spec.initPath, 'init', exe, p.args, env, stdio, {
+    const config = {
       flags: (p.noNewPrivileges ? InitFlags.noNewPrivs : 0) | (p.tty ? InitFlags.setCtty : 0) | (spec.rootfs.readOnly ? InitFlags.readonlyRoot : 0),
       uid: user.uid, gid: user.gid, groups: [...user.additionalGids, ...(p.supplementalGroups ?? [])],
       capMask: capabilityMask(p.capabilities), rootfs, cwd, masked: spec.maskedPaths, readonly: spec.readonlyPaths,
-    });
+    };
+    let init: InitProcess;
+    if (pre) {
+      init = pre;
+      init.configure({
+        ...config, ttyPath, program: { exe, args: p.args, env },
+        joinNamespaces: { mnt: `/proc/${process.pid}/ns/mnt`, net: spec.namespaces.net, ipc: spec.namespaces.ipc, uts: spec.namespaces.uts },
+      });
+      if (!p.stdin || p.tty) init.child.stdin?.end();
+    } else {
+      init = InitProcess.spawn(spec.initPath, 'init', exe, p.args, env, stdio, config);
+      if (typeof stdio[0] === 'number') closeSync(stdio[0]);
+    }
     this.init = init;
-    if (typeof stdio[0] === 'number') closeSync(stdio[0]);
     const child = init.child;
     child.on('exit', (code, signal) => this.onExit(code, signal));
     this.wireOutput(child.stdout, child.stderr, ttyMaster);
@@ -494,5 +537,10 @@ export function runShim(argv: string[]): void {
   // namespace is unshared (clone(CLONE_THREAD) fails): start the pool now, then wait for work.
   // koffi and the libc bindings load now, not on a container's critical path
   libc.gettid();
-  stat('/', () => new Shim(argv[i + 1]).listenWarm());
+  const j = argv.indexOf('--init');
+  stat('/', () => {
+    const shim = new Shim(argv[i + 1], j >= 0 ? argv[j + 1] : undefined);
+    shim.prewarm();
+    shim.listenWarm();
+  });
 }

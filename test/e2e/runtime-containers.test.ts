@@ -177,6 +177,26 @@ describe('runtime: containers', () => {
     expect(readFileSync(st.logPath, 'utf8')).toMatch(/stdout F bye/);
   });
 
+  it('shares one PID namespace between the containers of a shareProcessNamespace pod', async () => {
+    const sb = rt.runPodSandbox({ name: 'pod-shared', hostname: 'shared', shareProcessNamespace: true });
+    expect(sb.pidnsPath).toBeDefined();
+    const a = await rt.createContainer(sb.id, { name: 'a', image, command: ['sleep', '31'] });
+    await rt.startContainer(a);
+    const b = await rt.createContainer(sb.id, { name: 'b', image, command: ['sh', '-c', 'ps -o pid,args'] });
+    await rt.startContainer(b);
+    const st = await rt.waitContainer(b, 10_000);
+    const out = logText(readFileSync(st.logPath, 'utf8'));
+    expect(out).toMatch(/^\s*1 .*orch-pause pause$/m);
+    expect(out).toMatch(/sleep 31/);
+    await rt.removePodSandbox(sb.id);
+  });
+
+  it('runs a container on a TTY', async () => {
+    const { st, log } = await runToExit('main-tty', ['sh', '-c', 'tty; stty size'], { tty: true });
+    expect(st.exitCode).toBe(0);
+    expect(logText(log)).toMatch(/\/dev\/pts\/0/);
+  });
+
   it('removes containers and sandboxes without leaving mounts, cgroups or processes', async () => {
     const sb = rt.runPodSandbox({ name: 'pod-b', hostname: 'pod-b' });
     expect(mountsUnder(stateDir)).toContain(sb.netnsPath);
@@ -184,7 +204,7 @@ describe('runtime: containers', () => {
     const st = await rt.startContainer(cid);
     const pid = st.pid!;
     const shimPid = st.shimPid!;
-    expect(alive(pid) && alive(shimPid)).toBe(true);
+    expect({ pid: alive(pid), shim: alive(shimPid), st: st.state, msg: st.message }).toEqual({ pid: true, shim: true, st: 'running', msg: undefined });
     // the container's rootfs mount lives only in the shim's mount namespace
     expect(mountsUnder(join(stateDir, cid))).toEqual([]);
     await rt.removePodSandbox(sb.id);

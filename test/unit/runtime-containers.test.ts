@@ -105,7 +105,8 @@ describe('orch-init config and rootfs lookups', () => {
     expect(b.readUInt32LE(0)).toBe(0x74696e6f);
     expect(b.readUInt32LE(8)).toBe(1000);
     expect(b.readUInt32LE(20)).toBe(2000);
-    expect(b.subarray(168).toString()).toBe('/r\0/\0/proc/kcore\0');
+    // then the namespace files, tty and program, empty here (spawn's argv and env are used)
+    expect(b.subarray(176).toString()).toBe('/r\0/\0/proc/kcore\0\0\0\0\0\0\0');
   });
 
   it('resolves symlinks, users and PATH inside the rootfs, never on the host', () => {

@@ -11,13 +11,18 @@
  * ../init-binary.ts. Protocol with the shim over fd 3 (a socketpair), all integers little endian:
  *
  *   shim -> init   config:  struct config header, then `strbytes` bytes of NUL-terminated strings:
- *                           rootfs, cwd, then nmasked masked paths, then nreadonly read-only paths
+ *                           rootfs, cwd, nmasked masked paths, nreadonly read-only paths, then the
+ *                           mnt, net, ipc and uts namespace files to join, a tty to take as stdio (each
+ *                           may be ""), the program, argc args and envc env entries (argc = 0: the
+ *                           program and args are argv[2], argv[3..] and the env is envp)
  *   init -> shim   ready:   struct report { kind = 1, err = 0 }   (mounts done, waiting for start)
  *   shim -> init   start:   one byte (any value); EOF instead means "abort"
  *   init -> shim   failure: struct report { kind = 2 (execve) | 3 (setup), err = step << 16 | errno }
  *   success is EOF on fd 3 (it is close-on-exec) once execve has replaced this program.
  *
- * Modes (argv[1]): "init"  = container PID 1: new mount namespace, mount /proc, pivot_root into
+ * A warm shim spawns "init" before it knows its container (config says what to run), so that
+ * fork and exec are off the container's critical path.
+ * Modes (argv[1]): "init"  = container PID 1: join namespaces, new mount namespace, mount /proc, pivot_root into
  *                            rootfs, mask paths, make paths read-only;
  *                  "exec"  = a process in a running container: setns(fd 4, CLONE_NEWNS), no mounts;
  *                  "pause" = hold a shared PID namespace: reap children forever.
@@ -28,6 +33,8 @@ typedef unsigned int u32;
 typedef long i64;
 
 #define SYS_read 0
+#define SYS_open 2
+#define SYS_dup2 33
 #define SYS_write 1
 #define SYS_close 3
 #define SYS_ioctl 16
@@ -76,7 +83,7 @@ struct __attribute__((packed)) config {
   u32 magic, flags, uid, gid, ngroups;
   u32 groups[32];
   u64 capmask;
-  u32 nmasked, nreadonly, strbytes;
+  u32 nmasked, nreadonly, strbytes, argc, envc;
 };
 
 static i64 sc6(i64 n, i64 a, i64 b, i64 c, i64 d, i64 e) {
@@ -118,7 +125,9 @@ static const char *next_str(const char *s) {
   return s + 1;
 }
 
-static char strings[16384];
+static char strings[65536];
+static char *args[1024];
+static char *envs[1024];
 
 static void pause_forever(void) {
   struct { i64 sec, nsec; } ts = {3600, 0};
@@ -135,7 +144,7 @@ static int streq(const char *a, const char *b) {
 int orch_main(int argc, char **argv, char **envp) {
   struct config cfg;
   if (argc >= 2 && streq(argv[1], "pause")) pause_forever();
-  if (argc < 4) die(3, 1, -EINVAL);
+  if (argc < 2) die(3, 1, -EINVAL);
   int init = streq(argv[1], "init");
   if (read_full((char *)&cfg, sizeof cfg) < 0 || cfg.magic != MAGIC || cfg.strbytes > sizeof strings)
     die(3, 2, -EINVAL);
@@ -143,6 +152,35 @@ int orch_main(int argc, char **argv, char **envp) {
   const char *rootfs = strings;
   const char *cwd = next_str(rootfs);
   const char *p = next_str(cwd);
+  const char *q = p;
+  for (u32 i = 0; i < cfg.nmasked + cfg.nreadonly; i++) q = next_str(q);
+  const char *nsfiles[4];
+  for (int i = 0; i < 4; i++, q = next_str(q)) nsfiles[i] = q;
+  const char *ttypath = q;
+  q = next_str(q);
+  const char *exe = q;
+  q = next_str(q);
+  if (cfg.argc > 1023 || cfg.envc > 1023) die(3, 4, -EINVAL);
+  for (u32 i = 0; i < cfg.argc; i++, q = next_str(q)) args[i] = (char *)q;
+  for (u32 i = 0; i < cfg.envc; i++, q = next_str(q)) envs[i] = (char *)q;
+  if (cfg.argc == 0) {
+    if (argc < 4) die(3, 1, -EINVAL);
+    exe = argv[2];
+  }
+
+  for (int i = 0; i < 4; i++) {
+    if (!*nsfiles[i]) continue;
+    i64 fd = sc(SYS_open, nsfiles[i], 0x80000 /* O_RDONLY|O_CLOEXEC */, 0);
+    check(5, fd);
+    check(6, sc(SYS_setns, fd, 0, 0));
+    sc(SYS_close, fd, 0, 0);
+  }
+  if (*ttypath) {
+    i64 fd = sc(SYS_open, ttypath, 2 /* O_RDWR */, 0);
+    check(7, fd);
+    for (int i = 0; i < 3; i++) check(8, sc(SYS_dup2, fd, i, 0));
+    sc(SYS_close, fd, 0, 0);
+  }
 
   if (init) {
     check(10, sc(SYS_unshare, CLONE_NEWNS, 0, 0));
@@ -187,7 +225,7 @@ int orch_main(int argc, char **argv, char **envp) {
   check(45, sc(SYS_setuid, cfg.uid, 0, 0));
   if (cfg.flags & FLAG_NO_NEW_PRIVS) check(46, sc6(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
   check(47, sc(SYS_fcntl, 3, F_SETFD, FD_CLOEXEC));
-  i64 r = sc(SYS_execve, argv[2], argv + 3, envp);
+  i64 r = cfg.argc ? sc(SYS_execve, exe, args, envs) : sc(SYS_execve, exe, argv + 3, envp);
   die(2, 0, r);
 }
 
