@@ -2,28 +2,22 @@
 // in this process (fast, lets tests reach the registry) or as a child process (the real CLI),
 // plus the real kubectl pointed at it through a temp kubeconfig and a temp HOME, so each test
 // run has its own discovery and HTTP caches. Everything is removed on stop(), on afterAll and on exit.
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+// A child server is one process whose PID we know (server-process.ts): stop() and exit-time
+// cleanup kill it (and its process group) by that PID.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startServer, type RunningServer } from '../../../server/server';
+import { onProcessExit, REPO_ROOT, spawnServerProcess, type ServerProcess } from './server-process';
 
-export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+export { REPO_ROOT };
 
 /** The run id every temp dir of this process carries: `orch-test-<id>-...`. */
 export const RUN_ID = randomBytes(4).toString('hex');
 
-const cleanups = new Set<() => void>();
-let exitHooked = false;
-function onExit(fn: () => void): () => void {
-  cleanups.add(fn);
-  if (!exitHooked) {
-    exitHooked = true;
-    process.once('exit', () => { for (const f of cleanups) { try { f(); } catch { /* best effort at exit */ } } });
-  }
-  return () => cleanups.delete(fn);
-}
+const onExit = onProcessExit;
 
 export function tempDir(label: string): string {
   const dir = mkdtempSync(join(tmpdir(), `orch-test-${RUN_ID}-${label}-`));
@@ -51,6 +45,8 @@ export interface TestCluster {
   home: string;
   /** The in-process server (undefined in child mode). */
   server?: RunningServer;
+  /** Child mode: the server process (its PID is the server's own; undefined in-process). */
+  serverProcess?: ServerProcess;
   /** Runs the real kubectl against the cluster; never rejects on a non-zero exit. */
   kubectl(args: string[], opts?: KubectlOptions): Promise<RunResult>;
   /** kubectl that must succeed: returns stdout, throws with stderr otherwise. */
@@ -63,7 +59,7 @@ export interface TestCluster {
 }
 
 export interface StartOptions {
-  /** 'in-process' (default) or 'child' (`tsx cmd/orch.ts server`, or `bin` if given). */
+  /** 'in-process' (default) or 'child' (`node --import tsx cmd/orch.ts server`, or `bin` if given). */
   mode?: 'in-process' | 'child';
   /** Reuse a data dir (restart tests); a temp one otherwise. */
   dataDir?: string;
@@ -85,33 +81,21 @@ export function runCommand(cmd: string, args: string[], opts: { env?: Record<str
   });
 }
 
-async function startChild(dataDir: string, kubeconfig: string, o: StartOptions, port = 0): Promise<{ child: ChildProcess; url: string; port: number }> {
-  const args = ['server', '--data-dir', dataDir, '--https-listen-port', String(port), '--bind-address', '127.0.0.1', '--write-kubeconfig', kubeconfig, '--disable-agent'];
-  const child = o.bin
-    ? spawn(o.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), [join(REPO_ROOT, 'cmd', 'orch.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO_ROOT });
-  const remove = onExit(() => { try { child.kill('SIGKILL'); } catch { /* gone */ } });
-  child.once('exit', remove);
+async function startChild(dataDir: string, kubeconfig: string, o: StartOptions, port = 0): Promise<{ proc: ServerProcess; url: string; port: number }> {
+  const args = ['--data-dir', dataDir, '--https-listen-port', String(port), '--bind-address', '127.0.0.1', '--write-kubeconfig', kubeconfig, '--disable-agent'];
+  const proc = spawnServerProcess({ args, bin: o.bin });
+  const { child } = proc;
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => { err += d.toString(); o.log?.(d.toString()); });
   return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`orch server did not become ready in 30 s:\n${out}\n${err}`)); }, 30_000);
+    const timer = setTimeout(() => { void proc.stop(0); reject(new Error(`orch server did not become ready in 30 s:\n${out}\n${err}`)); }, 30_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /ready at (https:\/\/127\.0\.0\.1:(\d+))/.exec(out);
-      if (m) { clearTimeout(timer); resolvePromise({ child, url: m[1]!, port: Number(m[2]) }); }
+      if (m) { clearTimeout(timer); resolvePromise({ proc, url: m[1]!, port: Number(m[2]) }); }
     });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`orch server exited with ${code} before ready:\n${out}\n${err}`)); });
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((r) => {
-    const t = setTimeout(() => { child.kill('SIGKILL'); }, 10_000);
-    child.once('exit', () => { clearTimeout(t); r(); });
-    child.kill('SIGTERM');
+    child.once('exit', (code, signal) => { clearTimeout(timer); reject(new Error(`orch server exited with ${code ?? signal} before ready:\n${out}\n${err}`)); });
   });
 }
 
@@ -127,7 +111,7 @@ export async function startTestCluster(o: StartOptions = {}): Promise<TestCluste
   const log = o.log ?? ((l: string) => { logs.push(l); });
 
   let server: RunningServer | undefined;
-  let child: ChildProcess | undefined;
+  let proc: ServerProcess | undefined;
   let url = '';
   let port = 0;
 
@@ -138,17 +122,16 @@ export async function startTestCluster(o: StartOptions = {}): Promise<TestCluste
       port = server.port;
     } else {
       const c = await startChild(dataDir, kubeconfig, { ...o, log }, wantPort);
-      child = c.child;
+      proc = c.proc;
       url = c.url;
       port = c.port;
     }
   };
   const down = async (): Promise<void> => {
     if (server) { await server.close(); server = undefined; }
-    if (child) { await stopChild(child); child = undefined; }
+    if (proc) { await proc.stop(); proc = undefined; }
   };
   await up(0);
-  const unhook = onExit(() => { if (child) child.kill('SIGKILL'); });
 
   const env = { KUBECONFIG: kubeconfig, HOME: home };
   const kubectl = (args: string[], ko: KubectlOptions = {}): Promise<RunResult> =>
@@ -158,6 +141,7 @@ export async function startTestCluster(o: StartOptions = {}): Promise<TestCluste
     get url() { return url; },
     get port() { return port; },
     get server() { return server; },
+    get serverProcess() { return proc; },
     dataDir, kubeconfig, home, env,
     kubectl,
     async kubectlOk(args, ko) {
@@ -173,7 +157,6 @@ export async function startTestCluster(o: StartOptions = {}): Promise<TestCluste
     },
     async stop() {
       await down();
-      unhook();
       rmSync(base, { recursive: true, force: true });
     },
   };
