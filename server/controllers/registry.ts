@@ -7,6 +7,7 @@ import { DeploymentController } from './deployment/deployment';
 import { EndpointSliceController, EndpointsController } from './endpoints/endpoints';
 import { JobController } from './job/job';
 import { GarbageCollector } from './garbagecollector/garbagecollector';
+import { LocalPathProvisioner } from './localpath/localpath';
 import { NodeLifecycleController } from './nodelifecycle/nodelifecycle';
 import { ReplicaSetController } from './replicaset/replicaset';
 import { StatefulSetController } from './statefulset/statefulset';
@@ -27,6 +28,7 @@ export const controllerRegistry: Record<string, ControllerEntry> = {
   serviceaccount: { factory: (c) => new ServiceAccountsController(c), workers: 2 },
   job: { factory: (c) => new JobController(c), workers: 5 },
   statefulset: { factory: (c) => new StatefulSetController(c), workers: 2 },
+  localpath: { factory: (c) => new LocalPathProvisioner(c), workers: 2 },
   nodelifecycle: { factory: (c) => new NodeLifecycleController(c), workers: 1 },
   replicaset: { factory: (c) => new ReplicaSetController(c), workers: 5 },
 };
