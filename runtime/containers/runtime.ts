@@ -238,7 +238,9 @@ export class ContainerRuntime {
     const sandbox = this.sandboxes.status(sandboxId);
     if (sandbox.state !== 'ready') throw new ContainerStateError(`sandbox ${sandboxId} is not ready`);
     if (!config.name) throw new InvalidConfigError('container name is required');
-    if (this.listContainers({ sandboxId }).some((c) => c.name === config.name)) {
+    const holder = this.namesIn(sandboxId).get(config.name);
+    // another process (orch ctr rm) may have removed it meanwhile: the disk has the last word
+    if (holder && existsSync(join(this.dir(holder), 'config.json'))) {
       throw new RuntimeError('AlreadyExists', `container name ${JSON.stringify(config.name)} already exists in sandbox ${sandboxId}`);
     }
     let rootfs: PreparedRootfs;
@@ -266,6 +268,7 @@ export class ContainerRuntime {
       labels: config.labels ?? {}, annotations: config.annotations ?? {}, cgroup: cgroupRef, createdAt: new Date().toISOString(),
     };
     writeFileSync(join(dir, 'config.json'), JSON.stringify(record, null, 1));
+    this.namesIn(sandboxId).set(config.name, id);
 
     let caps = config.privileged ? ALL_CAPABILITIES : DEFAULT_CAPABILITIES;
     const norm = (c: string) => (c.toUpperCase().startsWith('CAP_') ? c.toUpperCase() : `CAP_${c.toUpperCase()}`);
@@ -367,6 +370,28 @@ export class ContainerRuntime {
     await this.waitShimGone(this.shimState(id)?.shimPid);
     if (rec.cgroup) await openCgroup(rec.cgroup).remove();
     rmSync(this.dir(id), { recursive: true, force: true });
+    this.names?.get(rec.sandboxId)?.delete(rec.name);
+  }
+
+  /** sandbox id -> container name -> id, read from disk once (a create checks names in O(1)). */
+  private names?: Map<string, Map<string, string>>;
+  private namesIn(sandboxId: string): Map<string, string> {
+    if (!this.names) {
+      this.names = new Map();
+      for (const id of this.containerIds()) {
+        try {
+          const rec = this.record(id);
+          const m = this.names.get(rec.sandboxId) ?? new Map<string, string>();
+          m.set(rec.name, id);
+          this.names.set(rec.sandboxId, m);
+        } catch {
+          // removed meanwhile
+        }
+      }
+    }
+    let m = this.names.get(sandboxId);
+    if (!m) this.names.set(sandboxId, (m = new Map()));
+    return m;
   }
 
   /** An exited container's shim leaves by itself within moments; only then is its directory ours. */
