@@ -87,7 +87,6 @@ export class LocalPathProvisioner extends QueueController {
     // Bind both sides: the claim names the volume; both report Bound.
     const claim = clone(pvc);
     claim.spec.volumeName = pvName;
-    claim.spec.storageClassName = STORAGE_CLASS;
     claim.metadata.annotations = { ...(claim.metadata.annotations ?? {}), 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes', [SELECTED_NODE]: node, 'volume.kubernetes.io/storage-provisioner': PROVISIONER };
     const updated = await this.client.update(R.persistentvolumeclaims, claim);
     updated.status = { phase: 'Bound', accessModes: pv!.spec.accessModes, capacity: pv!.spec.capacity };
