@@ -6,11 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { LogStore } from '../embedded-store';
 import { openDatastore } from './datastore';
 import { ensurePki, kubeconfigYaml, nodeIps, writeSecretFile, type ClusterPki } from './pki';
 import { createApiServer, type ApiServer } from './apiserver';
 import { startControlLoops, type ControlLoops } from './controllers';
+import { ensureServiceAccountKey } from './serviceaccount/keys';
 
 export const DEFAULT_KUBECONFIG = '/etc/orch/orch.yaml';
 
@@ -66,6 +68,19 @@ function ensureTokenFile(dataDir: string): { path: string; adminToken: string } 
   return { path, adminToken: first.split(',')[0] ?? '' };
 }
 
+/**
+ * Authentication reads the client certificate on every request, and getPeerCertificate() builds
+ * a new object from it each time (0.1 ms, 7 % of a create's CPU). The peer of a connection cannot
+ * change once renegotiation is refused (Go's TLS server, kube-apiserver's, never renegotiates), so
+ * the first answer is kept for the connection's life.
+ */
+function peerCertificateOncePerConnection(socket: TLSSocket): void {
+  socket.disableRenegotiation();
+  const read = socket.getPeerCertificate.bind(socket);
+  let plain: ReturnType<TLSSocket['getPeerCertificate']> | undefined;
+  socket.getPeerCertificate = ((detailed?: boolean) => (detailed ? read(true) : (plain ??= read()))) as TLSSocket['getPeerCertificate'];
+}
+
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const log = o.log ?? (() => undefined);
   const started = Date.now();
@@ -94,6 +109,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     holder.api.handler.handleUpgrade(req, socket, head);
   });
   https.on('clientError', (_err, socket) => { socket.destroy(); });
+  https.on('secureConnection', peerCertificateOncePerConnection);
   try {
     await new Promise<void>((resolve, reject) => {
       https.once('error', reject);
@@ -106,7 +122,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const port = (https.address() as AddressInfo).port;
   const api = holder.api = createApiServer({
     store, tokenFile: tokens.path, serverAddress: `${advertiseAddress}:${port}`, advertiseAddress, advertisePort: port,
-    bookmarkIntervalMs: o.bookmarkIntervalMs, log,
+    bookmarkIntervalMs: o.bookmarkIntervalMs, log, serviceAccountKey: ensureServiceAccountKey(o.dataDir),
   });
   await api.start();
   const loops = o.disableControllers ? undefined : await startControlLoops({ local: api.client, log, options: { dataDir: o.dataDir, rootCAPem: pki.ca.certPem } });

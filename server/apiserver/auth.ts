@@ -1,22 +1,13 @@
-// Authentication (client certificates: user = CN, groups = O; bearer tokens from a static token
-// file) and authorization (system:masters may do anything; RBAC evaluation is a later step, so
-// every other user is Forbidden except for the self-review kinds every authenticated user has).
+// Authentication: client certificates (user = CN, groups = O), bearer tokens from a static token
+// file, and pluggable token authenticators (ServiceAccount JWTs, node tokens). Authorization is
+// server/auth's RBAC authorizer; this file only says which paths need no user at all.
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { existsSync, readFileSync } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
 import type { UserInfo } from './registry';
 
-export interface RequestAttributes {
-  verb: string;
-  group: string;
-  resource: string;
-  subresource?: string;
-  namespace?: string;
-  name?: string;
-  /** Non-resource requests (/version, /api, /openapi/v3 ...). */
-  path?: string;
-}
+export type { RequestAttributes } from '../auth/rules';
 
 interface StaticToken { token: string; user: UserInfo }
 
@@ -36,8 +27,12 @@ export function loadTokenFile(path: string): StaticToken[] {
   return out;
 }
 
-/** Extra authenticators (ServiceAccount JWTs, node tokens) plug in here later. */
-export type TokenAuthenticator = (token: string) => Promise<UserInfo | undefined>;
+/**
+ * A bearer-token authenticator (ServiceAccount JWTs, node tokens): the token's user, or undefined
+ * when the token is not one of its kind or is invalid. `audiences` are the ones a TokenReview asks
+ * for (the API's own audiences otherwise); the result says which of them the token is good for.
+ */
+export type TokenAuthenticator = (token: string, audiences?: string[]) => Promise<{ user: UserInfo; audiences?: string[] } | undefined>;
 
 export class Authenticator {
   private tokens: StaticToken[];
@@ -49,14 +44,19 @@ export class Authenticator {
   addTokenAuthenticator(a: TokenAuthenticator): void { this.extra.push(a); }
 
   async authenticateToken(token: string): Promise<UserInfo | undefined> {
+    return (await this.reviewToken(token))?.user;
+  }
+
+  /** What a TokenReview answers: the user and the audiences the token is valid for. */
+  async reviewToken(token: string, audiences?: string[]): Promise<{ user: UserInfo; audiences?: string[] } | undefined> {
     const b = Buffer.from(token);
     for (const t of this.tokens) {
       const tb = Buffer.from(t.token);
-      if (tb.length === b.length && timingSafeEqual(tb, b)) return withAuthenticated(t.user);
+      if (tb.length === b.length && timingSafeEqual(tb, b)) return { user: withAuthenticated(t.user), audiences };
     }
     for (const a of this.extra) {
-      const u = await a(token);
-      if (u) return withAuthenticated(u);
+      const r = await a(token, audiences);
+      if (r) return { user: withAuthenticated(r.user), audiences: r.audiences };
     }
     return undefined;
   }
@@ -98,35 +98,4 @@ export const ANONYMOUS: UserInfo = { username: 'system:anonymous', groups: ['sys
 export function isPublicPath(path: string): boolean {
   return path === '/version' || path === '/version/' || path === '/healthz' || path === '/livez' || path === '/readyz'
     || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/');
-}
-
-/** Resources every authenticated user may create (upstream's system:basic-user). */
-const SELF_REVIEWS = new Set(['selfsubjectaccessreviews', 'selfsubjectrulesreviews', 'selfsubjectreviews']);
-
-export interface Decision { allowed: boolean; reason: string }
-
-/** The authorizer: system:masters may do everything; RBAC rules are not evaluated yet. */
-export function authorize(user: UserInfo, attrs: RequestAttributes): Decision {
-  if (user.groups.includes('system:masters')) return { allowed: true, reason: 'user is in system:masters' };
-  if (attrs.path !== undefined) {
-    // Discovery and OpenAPI are readable by every authenticated user (system:discovery).
-    if (user.groups.includes('system:authenticated') && attrs.verb === 'get') return { allowed: true, reason: 'discovery is public to authenticated users' };
-    return { allowed: false, reason: '' };
-  }
-  if (attrs.verb === 'create' && (attrs.group === 'authorization.k8s.io' || attrs.group === 'authentication.k8s.io') && SELF_REVIEWS.has(attrs.resource)) {
-    return { allowed: true, reason: 'self reviews are allowed to authenticated users' };
-  }
-  return { allowed: false, reason: '' };
-}
-
-/** The rules a user has, for SelfSubjectRulesReview. */
-export function rulesFor(user: UserInfo): { resourceRules: any[]; nonResourceRules: any[]; incomplete: boolean } {
-  if (user.groups.includes('system:masters')) {
-    return { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false };
-  }
-  return {
-    resourceRules: [{ verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'] }, { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] }],
-    nonResourceRules: [{ verbs: ['get'], nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/readyz', '/version', '/version/', '/openapi', '/openapi/*'] }],
-    incomplete: false,
-  };
 }

@@ -93,7 +93,7 @@ export function unauthorized(): ApiError {
 export function forbidden(user: string, verb: string, resource: string, group: string, namespace: string | undefined, name?: string, sub?: string): ApiError {
   const res = sub ? `${resource}/${sub}` : resource;
   const where = namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope';
-  const msg = `${resource}${name ? ` "${name}"` : ''} is forbidden: User "${user}" cannot ${verb} resource "${res}" in API group "${group}"${where}`;
+  const msg = `${qualifiedResource(group, resource)}${name ? ` "${name}"` : ''} is forbidden: User "${user}" cannot ${verb} resource "${res}" in API group "${group}"${where}`;
   return new ApiError(403, 'Forbidden', msg, { name, group: group || undefined, kind: resource });
 }
 

@@ -7,7 +7,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { apiVersionOf } from '../../api/scheme';
 import { GIT_VERSION, KUBERNETES_MAJOR, KUBERNETES_MINOR } from '../../api/version';
 import { ApiError, badRequest, forbidden, internalError, methodNotAllowed, unauthorized, successStatus, expired, type StatusObject } from './errors';
-import { ANONYMOUS, authorize, isPublicPath, type Authenticator } from './auth';
+import { ANONYMOUS, isPublicPath, type Authenticator } from './auth';
+import { impersonatedUser, ImpersonationError, type Authorizer } from '../auth';
+import type { HandlerExtensions } from './extensions';
 import { decodeObjectBody, decodePatchBody, readBody } from './body';
 import { aggregated, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery';
 import { PATCH_CONTENT_TYPES } from './patch';
@@ -31,6 +33,10 @@ export interface HandlerOptions {
   registry: Registry;
   table: ResourceTable;
   authenticator: Authenticator;
+  /** Decides every request (server/auth's RBAC authorizer). */
+  authorizer: Authorizer;
+  /** Extra non-resource paths and subresource handlers (server/apiserver/extensions.ts). */
+  extensions?: HandlerExtensions;
   openapi: OpenApiService;
   reviews: ReviewService;
   /** `host:port` clients reach the server at (for /api's serverAddressByClientCIDRs). */
@@ -103,7 +109,7 @@ export class ApiHandler {
 
     const authed = await this.o.authenticator.authenticate(req);
     if (authed === null) throw unauthorized();
-    const user: UserInfo = authed ?? ANONYMOUS;
+    const user: UserInfo = authed ? this.actingUser(req, authed) : ANONYMOUS;
 
     if (isPublicPath(path) || isPublicPath(url.pathname)) {
       if (!res) throw badRequest('upgrade not supported here');
@@ -114,6 +120,12 @@ export class ApiHandler {
     if (path === '/api' || path === '/apis' || path.startsWith('/openapi') || path === '/' ) {
       if (!res) throw badRequest('upgrade not supported here');
       return this.serveNonResource(req, res, path, q, user);
+    }
+    const extra = method === 'GET' ? this.o.extensions?.nonResource?.(path) : undefined;
+    if (extra) {
+      if (!res) throw badRequest('upgrade not supported here');
+      if (!this.o.authorizer.authorize(user, { verb: 'get', group: '', resource: '', path }).allowed) throw new ApiError(403, 'Forbidden', `forbidden: User "${user.username}" cannot get path "${path}"`);
+      return send(res, 200, extra.body, extra.contentType);
     }
     const parsed = this.parsePath(path);
     if (!parsed) throw notFound404(path);
@@ -130,12 +142,24 @@ export class ApiHandler {
     }
     const rr = parsed;
     const verb = this.verbOf(method, rr, q);
-    const decision = authorize(user, { verb, group: rr.res.group, resource: rr.res.plural, subresource: rr.subresource, namespace: rr.namespace, name: rr.name });
+    const decision = this.o.authorizer.authorize(user, { verb, group: rr.res.group, resource: rr.res.plural, subresource: rr.subresource, namespace: rr.namespace, name: rr.name });
     if (!decision.allowed) throw forbidden(user.username, verb, rr.res.plural, rr.res.group, rr.res.namespaced ? rr.namespace : undefined, rr.name, rr.subresource);
 
     if (verb === 'watch') return this.serveWatch(req, res, upgrade, rr, q);
     if (!res) throw badRequest('only watch requests may upgrade to WebSocket');
     return this.serveResource(req, res, rr, verb, q, user);
+  }
+
+  /** The user a request acts as: the authenticated one, or whom it impersonates (kubectl --as). */
+  private actingUser(req: IncomingMessage, user: UserInfo): UserInfo {
+    try {
+      return impersonatedUser(req, user, this.o.authorizer);
+    } catch (err) {
+      if (!(err instanceof ImpersonationError)) throw err;
+      const a = err.attrs;
+      if (!a.name) throw new ApiError(403, 'Forbidden', err.message);
+      throw forbidden(user.username, a.verb, a.resource, a.group, a.namespace, a.name, a.subresource);
+    }
   }
 
   private servePublic(path: string, res: ServerResponse): void {
@@ -150,7 +174,7 @@ export class ApiHandler {
   }
 
   private async serveNonResource(req: IncomingMessage, res: ServerResponse, path: string, q: URLSearchParams, user: UserInfo): Promise<void> {
-    if (!authorize(user, { verb: 'get', group: '', resource: '', path }).allowed) {
+    if (!this.o.authorizer.authorize(user, { verb: 'get', group: '', resource: '', path }).allowed) {
       throw new ApiError(403, 'Forbidden', `forbidden: User "${user.username}" cannot get path "${path}"`);
     }
     const accept = req.headers.accept;
@@ -263,6 +287,14 @@ export class ApiHandler {
       return send(res, 201, out);
     }
 
+    const ext = sub ? this.o.extensions?.subresources?.[`${r.group}/${r.plural}/${sub}`] : undefined;
+    if (ext && rr.name) {
+      if (verb !== 'create') throw methodNotAllowed('the server does not allow this method on the requested resource');
+      const ctx = this.writeContext(q, user, req);
+      const body = decodeObjectBody(await readBody(req), req.headers['content-type'], false).obj;
+      const out = await ext({ resource: r, namespace: ns, name: rr.name, body, ctx, user });
+      return send(res, out.status, out.body, JSON_TYPE, ctx.warnings);
+    }
     if (sub && !['status', 'scale', 'finalize', 'binding'].includes(sub)) {
       throw new ApiError(503, 'ServiceUnavailable', `${sub} is served by the node agent, which is not running on this server`);
     }

@@ -11,6 +11,11 @@ import { ReviewService } from './reviews';
 import { ApiError } from './errors';
 import { KUBERNETES_SERVICE_IP } from './allocators';
 import { LocalClient } from './local-client';
+import { createRbac, type RbacAuthorizer } from '../auth';
+import { ServiceAccountTokens, TokenError } from '../serviceaccount/tokens';
+import { TokenRequestService } from '../serviceaccount/token-request';
+import { keyFromPem, type ServiceAccountKey } from '../serviceaccount/keys';
+import { generateKeyPairSync } from 'node:crypto';
 
 export { Registry, ResourceTable, ApiHandler, Authenticator, LocalClient };
 export type { UserInfo, WriteContext };
@@ -28,6 +33,8 @@ export interface ApiServerOptions {
   advertisePort: number;
   bookmarkIntervalMs?: number;
   log?: (msg: string) => void;
+  /** The ServiceAccount token signing key (server/serviceaccount/keys.ts); an ephemeral one if absent. */
+  serviceAccountKey?: ServiceAccountKey;
 }
 
 export interface ApiServer {
@@ -35,6 +42,10 @@ export interface ApiServer {
   table: ResourceTable;
   handler: ApiHandler;
   authenticator: Authenticator;
+  /** The RBAC authorizer every request goes through (reads memory only). */
+  authorizer: RbacAuthorizer;
+  /** ServiceAccount tokens: `tokenRequests.request(ns, sa, spec)` mints in-process, `tokens.authenticate` verifies. */
+  tokenRequests: TokenRequestService;
   /** In-process client for controllers and the scheduler: same admission and validation, no network hop. */
   client: LocalClient;
   ready(): boolean;
@@ -55,9 +66,37 @@ export function createApiServer(o: ApiServerOptions): ApiServer {
   const registry = new Registry(o.store, (group, plural) => table.all().find((r) => r.group === group && r.plural === plural));
   const authenticator = new Authenticator(o.tokenFile);
   const openapi = new OpenApiService(table);
-  const reviews = new ReviewService(authenticator);
+  const rbac = createRbac(registry, o.log);
+  const saKey = o.serviceAccountKey ?? keyFromPem(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+  const tokens = new ServiceAccountTokens({
+    key: saKey,
+    lookup: async (plural, ns, name) => (await registry.getRaw(registry.resource('', plural), ns, name))?.obj,
+  });
+  authenticator.addTokenAuthenticator(async (token, audiences) => {
+    try {
+      return await tokens.authenticate(token, audiences);
+    } catch (err) {
+      if (err instanceof TokenError) { o.log?.(`service account token rejected: ${err.message}`); return undefined; }
+      throw err;
+    }
+  });
+  const tokenRequests = new TokenRequestService(registry, tokens);
+  const reviews = new ReviewService(authenticator, rbac.authorizer, tokens.apiAudiences);
   let isReady = false;
-  const handler = new ApiHandler({ registry, table, authenticator, openapi, reviews, serverAddress: o.serverAddress, ready: () => isReady, bookmarkIntervalMs: o.bookmarkIntervalMs, log: o.log });
+  const handler = new ApiHandler({
+    registry, table, authenticator, authorizer: rbac.authorizer, openapi, reviews, serverAddress: o.serverAddress, ready: () => isReady, bookmarkIntervalMs: o.bookmarkIntervalMs, log: o.log,
+    extensions: {
+      nonResource: (path) => {
+        if (path === '/.well-known/openid-configuration') return { contentType: 'application/json', body: JSON.stringify(tokens.openidConfiguration()) };
+        if (path === '/openid/v1/jwks') return { contentType: 'application/jwk-set+json', body: jwks };
+        return undefined;
+      },
+      subresources: {
+        '/serviceaccounts/token': tokenRequests.handle,
+      },
+    },
+  });
+  let jwks = '';
   const client = new LocalClient(registry, table);
   const terminating = new Set<string>();
   let stopped = false;
@@ -136,6 +175,8 @@ export function createApiServer(o: ApiServerOptions): ApiServer {
       return ep;
     }, systemContext());
     await reloadCrds();
+    jwks = JSON.stringify(await tokens.jwks());
+    await rbac.start();
     // Resume namespaces that were terminating when the server stopped.
     const nsRes = table.lookup('', 'v1', 'namespaces')!;
     for (const ns of (await registry.list(nsRes, undefined)).items) {
@@ -145,10 +186,10 @@ export function createApiServer(o: ApiServerOptions): ApiServer {
   };
 
   return {
-    registry, table, handler, authenticator, client,
+    registry, table, handler, authenticator, client, authorizer: rbac.authorizer, tokenRequests,
     ready: () => isReady,
     start,
-    stop: () => { stopped = true; handler.closeWatches(); registry.watchCache.stop(); },
+    stop: () => { stopped = true; rbac.stop(); handler.closeWatches(); registry.watchCache.stop(); },
   };
 }
 

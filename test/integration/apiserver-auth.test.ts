@@ -1,0 +1,149 @@
+// Authorization against `orch server` with the real kubectl: a user with a client certificate
+// signed by the cluster CA and no bindings is Forbidden with upstream's messages; a RoleBinding to
+// the aggregated `view` ClusterRole lets them read but not write; `kubectl auth can-i` (with --as,
+// --as-group and --list) answers from the same RBAC evaluator; impersonation needs `impersonate`.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startTestCluster, tempDir, waitFor, type TestCluster } from './helpers/cluster';
+import { issueClientCert, kubeconfigYaml } from '../../server/pki';
+
+let c: TestCluster;
+let aliceKubeconfig: string;
+let bobKubeconfig: string;
+
+async function kubeconfigFor(user: string, groups: string[]): Promise<string> {
+  const cert = await issueClientCert(c.server!.pki.ca, user, groups);
+  const path = join(tempDir('kc'), `${user}.kubeconfig`);
+  writeFileSync(path, kubeconfigYaml(c.url, c.server!.pki.ca.certPem, cert), { mode: 0o600 });
+  return path;
+}
+
+beforeAll(async () => {
+  c = await startTestCluster();
+  aliceKubeconfig = await kubeconfigFor('alice', []);
+  bobKubeconfig = await kubeconfigFor('bob', ['devs']);
+}, 60_000);
+
+afterAll(async () => { await c?.stop(); });
+
+describe('RBAC', () => {
+  it('creates the bootstrap roles and aggregates admin/edit/view', async () => {
+    const roles = await c.kubectlOk(['get', 'clusterroles', '-o', 'name']);
+    for (const r of ['cluster-admin', 'admin', 'edit', 'view', 'system:basic-user', 'system:discovery', 'system:public-info-viewer', 'system:node', 'system:aggregate-to-view']) {
+      expect(roles.split('\n')).toContain(`clusterrole.rbac.authorization.k8s.io/${r}`);
+    }
+    const view = JSON.parse(await c.kubectlOk(['get', 'clusterrole', 'view', '-o', 'json']));
+    expect(view.aggregationRule.clusterRoleSelectors[0].matchLabels).toEqual({ 'rbac.authorization.k8s.io/aggregate-to-view': 'true' });
+    expect(view.rules.some((r: any) => r.resources.includes('pods') && r.verbs.includes('list'))).toBe(true);
+    // admin aggregates edit, which aggregates view: it ends up holding view's rules too.
+    const admin = JSON.parse(await c.kubectlOk(['get', 'clusterrole', 'admin', '-o', 'json']));
+    expect(admin.rules.some((r: any) => r.resources.includes('rolebindings'))).toBe(true);
+    expect(admin.rules.some((r: any) => r.resources.includes('pods/log') && r.verbs.includes('get'))).toBe(true);
+    const crb = JSON.parse(await c.kubectlOk(['get', 'clusterrolebinding', 'cluster-admin', '-o', 'json']));
+    expect(crb.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:masters' }]);
+  });
+
+  it('forbids a user without bindings with upstream\'s messages', async () => {
+    const r = await c.kubectl(['--kubeconfig', aliceKubeconfig, 'get', 'pods']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('Error from server (Forbidden): pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "default"');
+    const d = await c.kubectl(['--kubeconfig', aliceKubeconfig, 'get', 'deployments.apps', 'web', '-n', 'kube-system']);
+    expect(d.stderr).toContain('deployments.apps "web" is forbidden: User "alice" cannot get resource "deployments" in API group "apps" in the namespace "kube-system"');
+    const n = await c.kubectl(['--kubeconfig', aliceKubeconfig, 'get', 'nodes']);
+    expect(n.stderr).toContain('nodes is forbidden: User "alice" cannot list resource "nodes" in API group "" at the cluster scope');
+    // Discovery and whoami work for every authenticated user.
+    expect(await c.kubectlOk(['--kubeconfig', aliceKubeconfig, 'auth', 'whoami'])).toMatch(/Username\s+alice/);
+    expect((await c.kubectlOk(['--kubeconfig', aliceKubeconfig, 'api-versions'])).split('\n')).toContain('apps/v1');
+  });
+
+  it('grants view through a RoleBinding: list pods yes, create no, other namespaces no', async () => {
+    await c.kubectlOk(['create', 'rolebinding', 'alice-view', '--clusterrole=view', '--user=alice', '-n', 'default']);
+    await c.kubectlOk(['run', 'p1', '--image=busybox', '-n', 'default']);
+    const out = await waitFor(async () => {
+      const r = await c.kubectl(['--kubeconfig', aliceKubeconfig, 'get', 'pods', '-n', 'default']);
+      return r.code === 0 ? r.stdout : undefined;
+    }, 10_000, 'alice can list pods');
+    expect(out).toMatch(/^p1\s/m);
+    const create = await c.kubectl(['--kubeconfig', aliceKubeconfig, 'create', 'configmap', 'x', '-n', 'default']);
+    expect(create.stderr).toContain('configmaps is forbidden: User "alice" cannot create resource "configmaps" in API group "" in the namespace "default"');
+    const secrets = await c.kubectl(['--kubeconfig', aliceKubeconfig, 'get', 'secrets', '-n', 'default']);
+    expect(secrets.stderr).toContain('User "alice" cannot list resource "secrets"');
+    const other = await c.kubectl(['--kubeconfig', aliceKubeconfig, 'get', 'pods', '-n', 'kube-system']);
+    expect(other.stderr).toContain('in the namespace "kube-system"');
+  });
+
+  it('answers kubectl auth can-i, with --as, --as-group and --list', async () => {
+    const can = async (args: string[]): Promise<string> => {
+      const r = await c.kubectl(['auth', 'can-i', ...args]);
+      return r.stdout.trim();
+    };
+    expect(await can(['list', 'pods', '--as=alice'])).toBe('yes');
+    expect(await can(['get', 'pods/log', '--as=alice'])).toBe('yes');
+    expect(await can(['create', 'pods', '--as=alice'])).toBe('no');
+    expect(await can(['list', 'pods', '--as=alice', '-n', 'kube-system'])).toBe('no');
+    expect(await can(['list', 'pods', '--as=carol'])).toBe('no');
+    expect(await can(['list', 'nodes', '--as=carol', '--as-group=system:masters'])).toBe('yes');
+    // Group bindings and resourceNames.
+    await c.kubectlOk(['create', 'role', 'one-cm', '--verb=get,update', '--resource=configmaps', '--resource-name=only-this', '-n', 'default']);
+    await c.kubectlOk(['create', 'rolebinding', 'devs-one-cm', '--role=one-cm', '--group=devs', '-n', 'default']);
+    await waitFor(async () => (await can(['update', 'configmaps/only-this', '--as=bob', '--as-group=devs'])) === 'yes', 10_000, 'group binding');
+    expect(await can(['update', 'configmaps/other', '--as=bob', '--as-group=devs'])).toBe('no');
+    expect(await can(['update', 'configmaps/only-this', '--as=bob'])).toBe('no');
+    // The user's own SelfSubjectAccessReview (bob has group devs in his certificate).
+    expect((await c.kubectl(['--kubeconfig', bobKubeconfig, 'auth', 'can-i', 'get', 'configmaps/only-this'])).stdout.trim()).toBe('yes');
+    const list = await c.kubectlOk(['auth', 'can-i', '--list', '--as=alice']);
+    expect(list).toMatch(/^Resources\s+Non-Resource URLs\s+Resource Names\s+Verbs/m);
+    expect(list).toMatch(/^pods\s+\[\]\s+\[\]\s+\[get list watch\]/m);
+    expect(list).toMatch(/selfsubjectaccessreviews\.authorization\.k8s\.io\s+\[\]\s+\[\]\s+\[create\]/);
+    expect(list).toMatch(/\[\/api\/\*\]\s+\[\]\s+\[get\]/);
+  });
+
+  it('requires the impersonate verb for --as', async () => {
+    const r = await c.kubectl(['--kubeconfig', aliceKubeconfig, 'get', 'pods', '--as=bob']);
+    expect(r.stderr).toContain('users "bob" is forbidden: User "alice" cannot impersonate resource "users" in API group "" at the cluster scope');
+    await c.kubectlOk(['create', 'clusterrole', 'impersonate-bob', '--verb=impersonate', '--resource=users', '--resource-name=bob']);
+    await c.kubectlOk(['create', 'clusterrolebinding', 'alice-impersonates-bob', '--clusterrole=impersonate-bob', '--user=alice']);
+    const who = await waitFor(async () => {
+      const w = await c.kubectl(['--kubeconfig', aliceKubeconfig, 'auth', 'whoami', '--as=bob', '-o', 'json']);
+      return w.code === 0 ? JSON.parse(w.stdout) : undefined;
+    }, 10_000, 'alice may impersonate bob');
+    expect(who.status.userInfo).toMatchObject({ username: 'bob', groups: ['system:authenticated'] });
+    const g = await c.kubectl(['--kubeconfig', aliceKubeconfig, 'get', 'pods', '--as=bob', '--as-group=system:masters']);
+    expect(g.stderr).toContain('groups "system:masters" is forbidden: User "alice" cannot impersonate resource "groups" in API group "" at the cluster scope');
+  });
+
+  it('answers SubjectAccessReview and LocalSubjectAccessReview for admins only', async () => {
+    // --validate=false: kubectl finds no OpenAPI v3 schema for create-only review kinds (no PATCH operation carries their GVK).
+    const sar = JSON.parse(await c.kubectlOk(['create', '--validate=false', '-o', 'json', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: 'alice', resourceAttributes: { verb: 'list', resource: 'pods', namespace: 'default' } } }),
+    }));
+    expect(sar.status).toMatchObject({ allowed: true });
+    expect(sar.status.reason).toContain('RoleBinding "alice-view/default" of ClusterRole "view" to User "alice"');
+    const lsar = JSON.parse(await c.kubectlOk(['create', '--validate=false', '-o', 'json', '-n', 'default', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'LocalSubjectAccessReview', metadata: { namespace: 'default' }, spec: { user: 'alice', resourceAttributes: { verb: 'delete', resource: 'pods', namespace: 'default' } } }),
+    }));
+    expect(lsar.status.allowed).toBe(false);
+    const denied = await c.kubectl(['--kubeconfig', aliceKubeconfig, 'create', '--validate=false', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: 'x', resourceAttributes: { verb: 'list', resource: 'pods' } } }),
+    });
+    expect(denied.stderr).toContain('subjectaccessreviews.authorization.k8s.io is forbidden: User "alice" cannot create resource "subjectaccessreviews" in API group "authorization.k8s.io" at the cluster scope');
+  });
+
+  it('follows role and binding deletions', async () => {
+    await c.kubectlOk(['delete', 'rolebinding', 'alice-view', '-n', 'default']);
+    await waitFor(async () => (await c.kubectl(['auth', 'can-i', 'list', 'pods', '--as=alice'])).stdout.trim() === 'no', 10_000, 'binding removal takes effect');
+    // A new ClusterRole labelled for aggregation extends view at once.
+    await c.kubectlOk(['apply', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'widgets-view', labels: { 'rbac.authorization.k8s.io/aggregate-to-view': 'true' } }, rules: [{ apiGroups: ['example.com'], resources: ['widgets'], verbs: ['get', 'list'] }] }),
+    });
+    await waitFor(async () => {
+      const v = JSON.parse(await c.kubectlOk(['get', 'clusterrole', 'view', '-o', 'json']));
+      return v.rules.some((r: any) => r.resources.includes('widgets'));
+    }, 10_000, 'view aggregates widgets-view');
+    await waitFor(async () => {
+      const a = JSON.parse(await c.kubectlOk(['get', 'clusterrole', 'admin', '-o', 'json']));
+      return a.rules.some((r: any) => r.resources.includes('widgets'));
+    }, 10_000, 'admin aggregates widgets-view through edit');
+  });
+});
