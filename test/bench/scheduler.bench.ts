@@ -112,6 +112,16 @@ async function main(): Promise<void> {
     // ---- 2. Deployment of 1,000 replicas to Running --------------------------------------
     await client.create(R.namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-deploy' } });
     const kubelet = await startHollowKubelet(client, (n) => n.startsWith('hollow-'), 16, 'bench-deploy');
+    // Count every pod the controllers create or delete, to show there are no duplicates.
+    const seen = new Set<string>();
+    let deletedPods = 0;
+    const podWatch = new Informer(client, R.pods);
+    podWatch.addEventHandler({
+      onAdd: (p) => { if (p.metadata.namespace === 'bench-deploy') seen.add(p.metadata.name!); },
+      onDelete: (p) => { if (p.metadata.namespace === 'bench-deploy') deletedPods++; },
+    });
+    podWatch.run();
+    await podWatch.waitForSync();
     const d0 = Date.now();
     await client.create(R.deployments, 'bench-deploy', {
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'big', namespace: 'bench-deploy' },
@@ -133,6 +143,8 @@ async function main(): Promise<void> {
     const deploySeconds = (lastRunning - d0) / 1000;
     const statusSeconds = (Date.now() - d0) / 1000;
     await kubelet.stop();
+    podWatch.stop();
+    console.log(`deployment pods created ${seen.size}, deleted ${deletedPods} (a duplicate would show as created > ${REPLICAS})`);
     console.log(`deployment ${REPLICAS} replicas: ${running} Running after ${deploySeconds.toFixed(2)} s; status.readyReplicas=${ready} after ${statusSeconds.toFixed(2)} s`);
     console.log(`targets: >= 500 pods/s (${podsPerS >= 500 ? 'met' : 'NOT met'}), ${REPLICAS} replicas Running < 10 s (${deploySeconds < 10 ? 'met' : 'NOT met'})`);
     console.log(`scheduler: pods_per_s=${podsPerS.toFixed(0)} bind_p99_ms=${p99} deploy1000_running_s=${deploySeconds.toFixed(2)} cycles_only_pods_per_s=${fakeRate.toFixed(0)}`);
