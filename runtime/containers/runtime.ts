@@ -4,6 +4,7 @@
 // shims. Event order per container is create -> start -> exit -> remove, as containerd states it.
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { isSea } from 'node:sea';
 import { join } from 'node:path';
 import { ORCH_INIT_X86_64_BASE64 } from '../linux/init-binary';
 import { openCgroup, openCgroupManager } from '../cgroups/index';
@@ -73,6 +74,12 @@ interface ContainerRecord {
   createdAt: string;
 }
 
+/** This executable in its hidden shim mode: the single binary itself, or node + this script. */
+function defaultShimCommand(): string[] {
+  if (isSea()) return [process.execPath, 'shim'];
+  return [process.execPath, ...process.execArgv, ...(process.argv[1] ? [process.argv[1]] : []), 'shim'];
+}
+
 function envList(image: string[] | undefined, extra: Array<{ name: string; value: string }> | undefined): string[] {
   const out = new Map<string, string>();
   for (const e of image ?? []) {
@@ -111,7 +118,7 @@ export class ContainerRuntime {
     }
     this.cgroups = openCgroupManager(opts.cgroupParent ?? 'orch');
     this.sandboxes = new SandboxService(join(this.stateDir, 'sandboxes'), this.initPath);
-    const command = opts.shimCommand ?? [process.execPath, ...process.execArgv, ...(process.argv[1] ? [process.argv[1]] : []), 'shim'];
+    const command = opts.shimCommand ?? defaultShimCommand();
     this.pool = new ShimPool(join(this.stateDir, 'pool'), command, opts.warmShims ?? 2, ['--init', this.initPath]);
   }
 
