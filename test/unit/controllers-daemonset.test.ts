@@ -48,7 +48,7 @@ describe('DaemonSet controller', () => {
     const p = pods[0];
     expect(p.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields).toEqual([{ key: 'metadata.name', operator: 'In', values: [p.spec.nodeName] }]);
     expect(p.spec.tolerations.map((t: any) => `${t.key}:${t.effect}`)).toContain('node.kubernetes.io/unschedulable:NoSchedule');
-    expect(p.metadata.labels['controller-revision-hash']).toBeDefined();
+    expect(p.metadata.labels!['controller-revision-hash']).toBeDefined();
     expect(f.peek(R.daemonsets, 'kube-system', 'agent')!.status).toMatchObject({ desiredNumberScheduled: 2, currentNumberScheduled: 2, updatedNumberScheduled: 2, numberAvailable: 2, numberMisscheduled: 0 });
     expect(f.all(R.controllerrevisions, 'kube-system')).toHaveLength(1);
     // Update the template: never more than one node without an available pod.

@@ -37,7 +37,7 @@ describe('Endpoints and EndpointSlice controllers', () => {
     const slices = f.all(R.endpointslices);
     for (const s of slices) {
       expect(s.metadata.labels).toMatchObject({ 'kubernetes.io/service-name': 'web', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' });
-      expect(s.metadata.ownerReferences[0]).toMatchObject({ kind: 'Service', name: 'web', controller: true });
+      expect(s.metadata.ownerReferences![0]).toMatchObject({ kind: 'Service', name: 'web', controller: true });
       expect(s.addressType).toBe('IPv4');
     }
     const notReady = slices.flatMap((s) => s.endpoints).find((e: any) => e.addresses[0] === '10.42.1.9');
