@@ -15,6 +15,7 @@ import { createRbac, type RbacAuthorizer } from '../auth';
 import { ServiceAccountTokens, TokenError } from '../serviceaccount/tokens';
 import { TokenRequestService } from '../serviceaccount/token-request';
 import { keyFromPem, type ServiceAccountKey } from '../serviceaccount/keys';
+import { EvictionService } from './eviction';
 import { generateKeyPairSync } from 'node:crypto';
 
 export { Registry, ResourceTable, ApiHandler, Authenticator, LocalClient };
@@ -46,6 +47,8 @@ export interface ApiServer {
   authorizer: RbacAuthorizer;
   /** ServiceAccount tokens: `tokenRequests.request(ns, sa, spec)` mints in-process, `tokens.authenticate` verifies. */
   tokenRequests: TokenRequestService;
+  /** pods/eviction: `eviction.evict(ns, pod, deleteOptions, ctx)` honours PodDisruptionBudgets in-process too. */
+  eviction: EvictionService;
   /** In-process client for controllers and the scheduler: same admission and validation, no network hop. */
   client: LocalClient;
   ready(): boolean;
@@ -81,6 +84,7 @@ export function createApiServer(o: ApiServerOptions): ApiServer {
     }
   });
   const tokenRequests = new TokenRequestService(registry, tokens);
+  const eviction = new EvictionService(registry);
   const reviews = new ReviewService(authenticator, rbac.authorizer, tokens.apiAudiences);
   let isReady = false;
   const handler = new ApiHandler({
@@ -93,6 +97,7 @@ export function createApiServer(o: ApiServerOptions): ApiServer {
       },
       subresources: {
         '/serviceaccounts/token': tokenRequests.handle,
+        '/pods/eviction': eviction.handle,
       },
     },
   });
@@ -186,7 +191,7 @@ export function createApiServer(o: ApiServerOptions): ApiServer {
   };
 
   return {
-    registry, table, handler, authenticator, client, authorizer: rbac.authorizer, tokenRequests,
+    registry, table, handler, authenticator, client, authorizer: rbac.authorizer, tokenRequests, eviction,
     ready: () => isReady,
     start,
     stop: () => { stopped = true; rbac.stop(); handler.closeWatches(); registry.watchCache.stop(); },
