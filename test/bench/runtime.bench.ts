@@ -42,6 +42,21 @@ async function main(): Promise<void> {
   const image: ContainerRootfs = { lowerDirs: [rootfs], config: { Env: ['PATH=/bin'] }, imageDigest: 'sha256:bench' };
   let rt: ContainerRuntime | undefined;
   try {
+    // ---- runc, same rootfs (read-only root), same namespace set; runs interleaved with orch's ----
+    const bundle = join(runcRoot, 'bundle');
+    mkdirSync(bundle, { recursive: true });
+    execFileSync(RUNC, ['spec'], { cwd: bundle });
+    const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    spec.root = { path: rootfs, readonly: true };
+    spec.process.terminal = false;
+    spec.process.env = ['PATH=/bin'];
+    spec.hostname = 'runc';
+    const runcStart: number[] = [];
+    const runcTrue: number[] = [];
+    const runc = (args: string[], stdio: 'ignore' | 'pipe' = 'ignore') => {
+      const r = spawnSync(RUNC, ['--root', join(runcRoot, 'state'), ...args], { cwd: bundle, stdio });
+      if (r.status !== 0) throw new Error(`runc ${args.join(' ')} failed: ${r.stderr?.toString() ?? r.status}`);
+    };
     // ---- orch, warm shims ----
     rt = await ContainerRuntime.open({ stateDir, cgroupParent: `orch-bench-${id}`, shimCommand: shimCommand(), warmShims: 2 });
     const sandboxId = rt.runPodSandbox({ name: 'bench', hostname: 'bench' }).id;
@@ -63,6 +78,23 @@ async function main(): Promise<void> {
       trueMs.push(ms(t0));
       if (st.exitCode !== 0) throw new Error(`/bin/true exited ${st.exitCode}: ${st.message ?? ''}`);
       await rt.removeContainer(cid);
+
+      // the same iteration with runc, so both see the same machine load
+      spec.linux.cgroupsPath = `/orch-bench-${id}-runc/s${i}`;
+      spec.process.args = ['sleep', '60'];
+      writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+      t0 = process.hrtime.bigint();
+      runc(['run', '-d', `s${i}`]);
+      runcStart.push(ms(t0));
+      runc(['delete', '-f', `s${i}`]);
+
+      spec.linux.cgroupsPath = `/orch-bench-${id}-runc/t${i}`;
+      spec.process.args = ['/bin/true'];
+      writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+      t0 = process.hrtime.bigint();
+      runc(['run', `t${i}`]);
+      runcTrue.push(ms(t0));
+      spawnSync(RUNC, ['--root', join(runcRoot, 'state'), 'delete', '-f', `t${i}`], { stdio: 'ignore' });
     }
     await rt.close();
 
@@ -77,39 +109,6 @@ async function main(): Promise<void> {
       await rt.removeContainer(cid);
     }
     await rt.close();
-
-    // ---- runc, same rootfs (read-only root), same namespace set ----
-    const bundle = join(runcRoot, 'bundle');
-    mkdirSync(bundle, { recursive: true });
-    execFileSync(RUNC, ['spec'], { cwd: bundle });
-    const spec = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
-    spec.root = { path: rootfs, readonly: true };
-    spec.process.terminal = false;
-    spec.process.env = ['PATH=/bin'];
-    spec.hostname = 'runc';
-    const runcStart: number[] = [];
-    const runcTrue: number[] = [];
-    const runc = (args: string[], stdio: 'ignore' | 'pipe' = 'ignore') => {
-      const r = spawnSync(RUNC, ['--root', join(runcRoot, 'state'), ...args], { cwd: bundle, stdio });
-      if (r.status !== 0) throw new Error(`runc ${args.join(' ')} failed: ${r.stderr?.toString() ?? r.status}`);
-    };
-    for (let i = 0; i < RUNS; i++) {
-      spec.linux.cgroupsPath = `/orch-bench-${id}-runc/s${i}`;
-      spec.process.args = ['sleep', '60'];
-      writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
-      let t0 = process.hrtime.bigint();
-      runc(['run', '-d', `s${i}`]);
-      runcStart.push(ms(t0));
-      runc(['delete', '-f', `s${i}`]);
-
-      spec.linux.cgroupsPath = `/orch-bench-${id}-runc/t${i}`;
-      spec.process.args = ['/bin/true'];
-      writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
-      t0 = process.hrtime.bigint();
-      runc(['run', `t${i}`]);
-      runcTrue.push(ms(t0));
-      spawnSync(RUNC, ['--root', join(runcRoot, 'state'), 'delete', '-f', `t${i}`], { stdio: 'ignore' });
-    }
 
     // ---- 50 long-running containers: total start time and private memory ----
     rt = await ContainerRuntime.open({ stateDir, cgroupParent: `orch-bench-${id}`, shimCommand: shimCommand(), warmShims: LONG_RUNNING });
