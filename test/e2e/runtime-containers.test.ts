@@ -191,6 +191,20 @@ describe('runtime: containers', () => {
     await rt.removePodSandbox(sb.id);
   });
 
+  it('attaches to a container\'s stdin', async () => {
+    const cid = await rt.createContainer(sandboxId, { name: 'stdin', image, command: ['sh', '-c', 'read x; echo got=$x'], stdin: true });
+    await rt.startContainer(cid);
+    const a = await rt.attach(cid);
+    let live = '';
+    a.on('stdout', (d: Buffer) => (live += d.toString()));
+    a.write('over-attach\n');
+    const st = await rt.waitContainer(cid, 10_000);
+    expect(st.exitCode).toBe(0);
+    expect(readFileSync(st.logPath, 'utf8')).toMatch(/stdout F got=over-attach\n/);
+    await until(() => live.includes('got=over-attach'), 5000, 'the attached output');
+    a.close();
+  });
+
   it('runs a container on a TTY', async () => {
     const { st, log } = await runToExit('main-tty', ['sh', '-c', 'tty; stty size'], { tty: true });
     expect(st.exitCode).toBe(0);
