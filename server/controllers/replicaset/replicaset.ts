@@ -107,8 +107,16 @@ export class ReplicaSetController extends QueueController {
 
   private async manageReplicas(key: string, rs: KubeObject, pods: KubeObject[]): Promise<void> {
     const want = rs.spec?.replicas ?? 1;
-    const diff = pods.length - want;
+    let diff = pods.length - want;
     if (diff < 0) {
+      // Before creating, confirm against a consistent read: an informer that re-listed or fell
+      // behind must never make us create pods that already exist.
+      const live = (await this.client.list(R.pods, rs.metadata.namespace!, { labelSelector: fromLabelSelector(rs.spec?.selector).toString() })).items
+        .filter((p) => isPodActive(p) && controllerRef(p)?.uid === rs.metadata.uid);
+      if (live.length > pods.length) {
+        diff = live.length - want;
+        if (diff >= 0) { this.queue.addAfter(key, 100); return; }
+      }
       const n = Math.min(-diff, BURST_REPLICAS);
       this.expectations.expectCreations(key, n);
       const ref = ownerRefFor(rs, 'apps/v1', 'ReplicaSet');
