@@ -8,73 +8,135 @@ import * as api from './apideps';
 /** Upstream's maxRequestBodyBytes (3 MiB). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
-export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) {
     req.resume();
-    throw tooLarge(limit);
+    return Promise.reject(tooLarge(limit));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > limit) { req.resume(); throw tooLarge(limit); }
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
+  // Already read to its end (a second read of the same request): nothing more comes.
+  if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
+  // Stream events, not `for await`: an async iterator per request costs more than the small bodies it reads.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer): void => {
+      size += c.length;
+      if (size > limit) { cleanup(); req.resume(); reject(tooLarge(limit)); return; }
+      chunks.push(c);
+    };
+    const onEnd = (): void => { cleanup(); resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)); };
+    const onError = (err: Error): void => { cleanup(); reject(err); };
+    const onClose = (): void => { if (!req.complete) { cleanup(); reject(new ApiError(400, 'BadRequest', 'the request body was cut off')); } };
+    const cleanup = (): void => { req.off('data', onData); req.off('end', onEnd); req.off('error', onError); req.off('close', onClose); };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
-/** Paths of keys that appear twice in the same JSON object (`metadata.name`, `spec.containers[0].image`). */
+/**
+ * Paths of keys that appear twice in the same JSON object (`metadata.name`, `spec.containers[0].image`).
+ * One pass over char codes; keys without escapes are sliced, not parsed, and a path string is
+ * built only for a duplicate (this runs on every JSON create and update).
+ */
 export function duplicateJsonKeys(text: string): string[] {
-  const dups: string[] = [];
-  let i = 0;
-  const ws = (): void => { while (i < text.length && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t')) i++; };
-  const str = (): string => {
-    const start = i;
-    i++;
-    while (i < text.length && text[i] !== '"') { if (text[i] === '\\') i++; i++; }
-    i++;
-    return JSON.parse(text.slice(start, i)) as string;
-  };
-  const value = (path: string): void => {
-    ws();
-    const ch = text[i];
-    if (ch === '{') {
-      i++;
-      const seen = new Set<string>();
-      ws();
-      if (text[i] === '}') { i++; return; }
+  const scan = new DuplicateKeyScan(text);
+  try { scan.value(); } catch { /* JSON.parse reports malformed input */ }
+  return scan.dups;
+}
+
+/** The scanner's state; methods rather than closures, which cost an allocation per call. */
+class DuplicateKeyScan {
+  readonly dups: string[] = [];
+  private readonly path: Array<string | number> = [];
+  private i = 0;
+  private readonly n: number;
+  constructor(private readonly text: string) { this.n = text.length; }
+
+  private ws(): void {
+    const t = this.text;
+    for (;;) {
+      const c = t.charCodeAt(this.i);
+      if (c === 32 || c === 10 || c === 13 || c === 9) this.i++; else return;
+    }
+  }
+
+  /** At an opening quote: the string's value; leaves i after the closing quote. */
+  private str(): string {
+    const t = this.text;
+    const start = ++this.i;
+    for (;;) {
+      const q = t.indexOf('"', this.i);
+      if (q < 0) { this.i = this.n + 1; return t.slice(start); }
+      // A quote preceded by an odd number of backslashes is escaped.
+      let b = q - 1;
+      while (b >= start && t.charCodeAt(b) === 92) b--;
+      this.i = q + 1;
+      if ((q - 1 - b) % 2 === 0) break;
+    }
+    const raw = t.slice(start, this.i - 1);
+    return raw.includes('\\') ? JSON.parse(t.slice(start - 1, this.i)) as string : raw;
+  }
+
+  private pathText(key: string): string {
+    let p = '';
+    for (const seg of this.path) p += typeof seg === 'number' ? `[${seg}]` : p ? `.${seg}` : seg;
+    return p ? `${p}.${key}` : key;
+  }
+
+  value(): void {
+    const t = this.text;
+    this.ws();
+    const ch = t.charCodeAt(this.i);
+    if (ch === 123) { // {
+      this.i++;
+      this.ws();
+      if (t.charCodeAt(this.i) === 125) { this.i++; return; }
+      let seen: Set<string> | undefined;
+      let first: string | undefined;
       for (;;) {
-        ws();
-        const k = str();
-        const p = path ? `${path}.${k}` : k;
-        if (seen.has(k)) dups.push(p);
-        seen.add(k);
-        ws(); i++; // ':'
-        value(p);
-        ws();
-        if (text[i] === ',') { i++; continue; }
-        i++; // '}'
+        this.ws();
+        const k = this.str();
+        // Most objects are small: a Set only from the second key on.
+        if (first === undefined) first = k;
+        else {
+          seen ??= new Set([first]);
+          if (seen.has(k)) this.dups.push(this.pathText(k));
+          else seen.add(k);
+        }
+        this.ws(); this.i++; // ':'
+        this.path.push(k);
+        this.value();
+        this.path.pop();
+        this.ws();
+        if (t.charCodeAt(this.i) === 44) { this.i++; continue; } // ,
+        this.i++; // '}'
         return;
       }
     }
-    if (ch === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') { i++; return; }
-      for (let n = 0; ; n++) {
-        value(`${path}[${n}]`);
-        ws();
-        if (text[i] === ',') { i++; continue; }
-        i++;
+    if (ch === 91) { // [
+      this.i++;
+      this.ws();
+      if (t.charCodeAt(this.i) === 93) { this.i++; return; }
+      for (let k = 0; ; k++) {
+        this.path.push(k);
+        this.value();
+        this.path.pop();
+        this.ws();
+        if (t.charCodeAt(this.i) === 44) { this.i++; continue; }
+        this.i++;
         return;
       }
     }
-    if (ch === '"') { str(); return; }
-    while (i < text.length && !',}] \n\r\t'.includes(text[i]!)) i++;
-  };
-  try { value(''); } catch { /* JSON.parse reports malformed input */ }
-  return dups;
+    if (ch === 34) { this.str(); return; }
+    for (;;) {
+      const c = t.charCodeAt(this.i);
+      if (this.i >= this.n || c === 44 || c === 125 || c === 93 || c === 32 || c === 10 || c === 13 || c === 9) return;
+      this.i++;
+    }
+  }
 }
 
 export interface DecodedBody {

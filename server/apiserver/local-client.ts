@@ -19,8 +19,10 @@ export const CONTROLLER_USER: UserInfo = { username: 'system:kube-controller-man
 function clone<T>(v: T): T { return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T); }
 
 /**
- * Contract (the controllers' ClusterClient): every method returns a fresh object the caller may
- * keep; failures are ApiError with `httpStatus` 404/409/410/422 and `code` the Status reason;
+ * Contract (the controllers' ClusterClient): every method but watch returns a fresh object the
+ * caller may keep; a watch event's object is one copy per event shared by every in-process
+ * watcher (a shared informer cache, as upstream's): read-only, clone before changing it;
+ * failures are ApiError with `httpStatus` 404/409/410/422 and `code` the Status reason;
  * `watch` delivers events after opts.resourceVersion in order, an ERROR event with a 410 Status
  * when that version is too old, and calls onClose when the stream ends other than by stop().
  */
@@ -71,7 +73,9 @@ export class LocalClient {
           const type = ev.type === 'ADDED' ? (now ? 'ADDED' : undefined)
             : ev.type === 'DELETED' ? (was ? 'DELETED' : undefined)
               : now && was ? 'MODIFIED' : now ? 'ADDED' : was ? 'DELETED' : undefined;
-          if (type) onEvent({ type, object: clone(ev.object) });
+          // One copy per event for all in-process watchers (informers freeze it), kept apart from
+          // the watch cache's own object so a controller's mistake cannot reach HTTP watchers.
+          if (type) onEvent({ type, object: ev.inProcessCopy ??= clone(ev.object) });
         }
         if (!stopped) onClose();
       } catch (err) {

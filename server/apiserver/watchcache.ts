@@ -17,6 +17,8 @@ export interface ObjectEvent {
   key: string;
   /** `{"type":...,"object":...}` computed once and shared by every plain-JSON watcher. */
   json?: string;
+  /** A copy of `object` made once and shared by every in-process watcher (LocalClient). */
+  inProcessCopy?: any;
 }
 
 export class WatchClosedError extends Error {

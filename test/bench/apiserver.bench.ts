@@ -1,16 +1,17 @@
 // apiserver throughput and latency: HTTPS keep-alive clients (undici) creating, getting, listing
 // and updating configmaps and pods with 1, 16 and 64 concurrent clients; p99 mutating latency at
 // a steady 200 req/s; watch fan-out to 100 watchers; the server's idle and loaded RSS. The server
-// runs as a child process (`tsx cmd/orch.ts server`, controllers included) so RSS is its own.
+// runs as a child process (controllers included) whose PID is the server's own: `node --import tsx
+// cmd/orch.ts server` from the sources, or `ORCH_BENCH_SERVER=dist` for dist/orch (one process,
+// what users run). ORCH_BENCH_NODE_ARGS adds node flags in source mode (e.g. --cpu-prof).
 // Peer figure: the Kubernetes SLO for mutating calls is p99 <= 1 s.
-import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import YAML from 'yaml';
+import { onProcessExit, processAlive, REPO_ROOT, rssMiB, spawnServerProcess } from '../integration/helpers/server-process';
 
-const ROOT = resolve(__dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'orch-bench-apiserver-'));
 const kubeconfig = join(dir, 'kc.yaml');
 
@@ -19,30 +20,26 @@ function pct(xs: number[], p: number): number {
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : 0;
 }
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Math.round(Number(m[1]) / 1024) : 0;
-}
+const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 async function main(): Promise<void> {
-  const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'cmd', 'orch.ts'), 'server', '--data-dir', join(dir, 'data'), '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--write-kubeconfig', kubeconfig], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  const cleanup = (): void => { try { child.kill('SIGKILL'); } catch { /* gone */ } rmSync(dir, { recursive: true, force: true }); };
-  process.on('exit', cleanup);
+  const dist = process.env.ORCH_BENCH_SERVER === 'dist';
+  const nodeArgs = (process.env.ORCH_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const server = spawnServerProcess({
+    args: ['--data-dir', join(dir, 'data'), '--https-listen-port', '0', '--bind-address', '127.0.0.1', '--write-kubeconfig', kubeconfig],
+    bin: dist ? join(REPO_ROOT, 'dist', 'orch') : undefined,
+    nodeArgs,
+  });
+  onProcessExit(() => rmSync(dir, { recursive: true, force: true }));
+  const child = server.child;
+  child.stderr!.on('data', (d: Buffer) => { process.stderr.write(d); });
   const url = await new Promise<string>((res, rej) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => { out += d; const m = /ready at (\S+)/.exec(out); if (m) res(m[1]!); });
     child.once('exit', (c) => rej(new Error(`server exited ${c}`)));
   });
-  // tsx runs the server in a child node process (and keeps an esbuild helper): measure the node
-  // process that runs cmd/orch.ts with the largest RSS.
-  const serverPid = (() => {
-    const out = execFileSync('ps', ['-eo', 'pid=,rss=,args=']).toString().split('\n');
-    const mine = out.map((l) => l.trim().split(/\s+/)).filter((f) => f.length > 2 && f.slice(2).join(' ').includes('cmd/orch.ts server') && f.slice(2).join(' ').includes(dir) && f[2]!.endsWith('node'));
-    mine.sort((a, b) => Number(b[1]) - Number(a[1]));
-    return Number(mine[0]?.[0] ?? child.pid);
-  })();
-  // Killing tsx does not stop its node child: end the server itself too.
-  process.on('exit', () => { try { process.kill(serverPid, 'SIGKILL'); } catch { /* gone */ } });
+  const serverPid = server.pid;
+  console.log(`server: ${dist ? 'dist/orch' : `node ${nodeArgs.join(' ')} --import tsx cmd/orch.ts`} server, pid ${serverPid}; load average at start ${load()}`);
   const kc = YAML.parse(readFileSync(kubeconfig, 'utf8'));
   const b64 = (s: string): string => Buffer.from(s, 'base64').toString();
   const tls = { ca: b64(kc.clusters[0].cluster['certificate-authority-data']), cert: b64(kc.users[0].user['client-certificate-data']), key: b64(kc.users[0].user['client-key-data']) };
@@ -54,7 +51,7 @@ async function main(): Promise<void> {
     return JSON.parse(text);
   };
   await new Promise((r) => setTimeout(r, 2000));
-  const idleRss = rssMb(serverPid);
+  const idleRss = Math.round(rssMiB(serverPid));
   await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
 
   const cm = (name: string): any => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { bench: 'yes' } }, data: { a: 'x'.repeat(200) } });
@@ -103,7 +100,8 @@ async function main(): Promise<void> {
       if (kind === 'configmaps' && conc === 64) { figures.creates_per_s_64 = c.rate; figures.gets_per_s_64 = g.rate; }
     }
   }
-  const loadedRss = rssMb(serverPid);
+  const loadedRss = Math.round(rssMiB(serverPid));
+  console.log(`load average after the throughput phases ${load()}`);
 
   // Steady 200 req/s of mutating calls (creates and updates of configmaps) for 10 s.
   const lat: number[] = [];
@@ -162,13 +160,17 @@ async function main(): Promise<void> {
   for (const a of aborts) a.abort();
   figures.watch100_p99_ms = +pct(delivery, 99).toFixed(1);
   console.log(`watch fan-out: ${received}/${EVENTS * 100} deliveries to 100 watchers, p50 ${pct(delivery, 50).toFixed(1)} ms, p99 ${pct(delivery, 99).toFixed(1)} ms`);
-  console.log(`server RSS: idle ${idleRss} MB, after load ${loadedRss} MB (target idle < 100 MB)`);
+  const finalRss = Math.round(rssMiB(serverPid));
+  console.log(`server RSS (pid ${serverPid}): idle ${idleRss} MB, after the throughput phases ${loadedRss} MB, at the end ${finalRss} MB (target idle < 100 MB)`);
   figures.idle_rss_mb = idleRss;
+  figures.loaded_rss_mb = Math.max(loadedRss, finalRss);
   await agent.close();
   await watchAgent.destroy();
-  process.kill(serverPid, 'SIGTERM');
-  child.kill('SIGTERM');
-  console.log(`apiserver: creates_per_s_64=${figures.creates_per_s_64} gets_per_s_64=${figures.gets_per_s_64} p99_mutating_ms_at_200rps=${figures.p99_mutating_ms_at_200rps} watch100_p99_ms=${figures.watch100_p99_ms} idle_rss_mb=${figures.idle_rss_mb}`);
+  await server.stop();
+  // The server process (and its process group) must be gone: checked by PID and start time.
+  if (processAlive(serverPid, server.startTime)) throw new Error(`server process ${serverPid} outlived stop()`);
+  console.log(`server process ${serverPid} ended; load average at the end ${load()}`);
+  console.log(`apiserver: creates_per_s_64=${figures.creates_per_s_64} gets_per_s_64=${figures.gets_per_s_64} p99_mutating_ms_at_200rps=${figures.p99_mutating_ms_at_200rps} watch100_p99_ms=${figures.watch100_p99_ms} idle_rss_mb=${figures.idle_rss_mb} loaded_rss_mb=${figures.loaded_rss_mb}`);
   process.exit(0);
 }
 
