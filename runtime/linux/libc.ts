@@ -1,6 +1,7 @@
 // libc through koffi: the syscalls Node does not expose (namespaces, mounts, capabilities, rlimits,
 // ptys). Loaded lazily on first use so importing this file costs nothing. Every failure throws a
 // SyscallError carrying the syscall name and errno.
+import { constants as osConstants } from 'node:os';
 import koffi from 'koffi';
 import { SyscallError } from './errors';
 
@@ -26,6 +27,9 @@ export const MS_STRICTATIME = 1 << 24;
 export const MNT_DETACH = 2;
 
 export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+export const S_IFIFO = 0o010000;
+const { ENODATA } = osConstants.errno;
 
 export const RLIMIT = {
   CPU: 0, FSIZE: 1, DATA: 2, STACK: 3, CORE: 4, RSS: 5, NPROC: 6, NOFILE: 7, MEMLOCK: 8, AS: 9,
@@ -46,7 +50,9 @@ interface Bindings {
   mount(src: string | null, target: string, fstype: string | null, flags: number, data: string | null): number;
   umount2(target: string, flags: number): number;
   sethostname(name: string, len: number): number;
-  mknod(path: string, mode: number, dev: number): number;
+  mknod(path: string, mode: number, dev: bigint): number;
+  lsetxattr(path: string, name: string, value: Buffer, size: number, flags: number): number;
+  lgetxattr(path: string, name: string, value: Buffer, size: number): number;
   prctl(option: number, a: number, b: number, c: number, d: number): number;
   syscall2(nr: number, a: string, b: string): number;
   gettid(): number;
@@ -74,6 +80,8 @@ function libc(): Bindings {
     umount2: lib.func('int umount2(const char *target, int flags)'),
     sethostname: lib.func('int sethostname(const char *name, size_t len)'),
     mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+    lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
     prctl: lib.func('int prctl(int option, unsigned long a, unsigned long b, unsigned long c, unsigned long d)'),
     syscall2: lib.func('long syscall(long nr, const char *a, const char *b)'),
     gettid: lib.func('int gettid()'),
@@ -121,10 +129,38 @@ export function sethostname(name: string): void {
   check(libc().sethostname(name, Buffer.byteLength(name)), 'sethostname', name);
 }
 
+/** Linux makedev(3): the dev_t of (major, minor). */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffn) << 8n) | ((ma & ~0xfffn) << 32n) | (mi & 0xffn) | ((mi & ~0xffn) << 12n);
+}
+
+/** mknod(2): `mode` carries the file type (S_IFCHR, S_IFBLK, S_IFIFO) and permissions. */
+export function mknod(path: string, mode: number, dev: bigint = 0n): void {
+  check(libc().mknod(path, mode, dev), 'mknod', path);
+}
+
 /** mknod(2) of a character device (major, minor). */
 export function mknodChar(path: string, mode: number, major: number, minor: number): void {
-  const dev = ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xff) << 12);
-  check(libc().mknod(path, S_IFCHR | mode, dev), 'mknod', path);
+  mknod(path, S_IFCHR | mode, makedev(major, minor));
+}
+
+/** lsetxattr(2): overlay's opaque marker (trusted.overlay.opaque) and tar-carried xattrs. */
+export function lsetxattr(path: string, name: string, value: Buffer | string): void {
+  const buf = Buffer.isBuffer(value) ? value : Buffer.from(value);
+  check(libc().lsetxattr(path, name, buf, buf.length, 0), 'lsetxattr', `${path}, ${name}`);
+}
+
+/** lgetxattr(2): the attribute's value, or undefined when the file has none of that name. */
+export function lgetxattr(path: string, name: string): Buffer | undefined {
+  const buf = Buffer.alloc(4096);
+  const n = libc().lgetxattr(path, name, buf, buf.length);
+  if (n < 0) {
+    if (koffi.errno() === ENODATA) return undefined;
+    fail('lgetxattr', `${path}, ${name}`);
+  }
+  return buf.subarray(0, n);
 }
 
 export function prctl(option: number, a = 0, b = 0, c = 0, d = 0): number {

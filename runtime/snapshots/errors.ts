@@ -17,12 +17,3 @@ export class DiffIDMismatchError extends Error {
     this.name = 'DiffIDMismatchError';
   }
 }
-
-/** A libc call failed; carries the syscall and errno. */
-export class SnapshotSyscallError extends Error {
-  readonly code = 'SYSCALL_FAILED';
-  constructor(readonly syscall: string, readonly errno: number, readonly errnoName: string, readonly path: string) {
-    super(`${syscall}(${path}): ${errnoName}`);
-    this.name = 'SnapshotSyscallError';
-  }
-}

@@ -3,5 +3,5 @@
 export { Snapshotter, type LayerSource, type SnapshotInfo } from './snapshotter';
 export { chainIDs } from './chain';
 export { unpackLayer, sniffCompression, OPAQUE_MARKER, OVERLAY_OPAQUE_XATTR, WHITEOUT_PREFIX, type LayerCompression, type UnpackStats } from './unpack';
-export { UnpackError, DiffIDMismatchError, SnapshotSyscallError } from './errors';
-export { lgetxattr } from './libc';
+export { UnpackError, DiffIDMismatchError } from './errors';
+export { lgetxattr } from '../linux/libc';

@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { DiffIDMismatchError, UnpackError } from './errors';
-import { lsetxattr, makedev, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from './libc';
+import { lsetxattr, makedev, mknod, S_IFBLK, S_IFCHR, S_IFIFO } from '../linux/libc';
 
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_MARKER = '.wh..wh..opq';
