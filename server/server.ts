@@ -29,6 +29,8 @@ export interface ServerOptions {
   /** Bookmark interval of watches (tests shorten it). */
   bookmarkIntervalMs?: number;
   log?: (msg: string) => void;
+  /** Seconds Events live (kube-apiserver --event-ttl); 3600 by default, tests shorten it. */
+  eventTtlSeconds?: number;
   /** Run the apiserver without the controllers and scheduler (their hook: server/controllers/index.ts). */
   disableControllers?: boolean;
 }
@@ -122,7 +124,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const port = (https.address() as AddressInfo).port;
   const api = holder.api = createApiServer({
     store, tokenFile: tokens.path, serverAddress: `${advertiseAddress}:${port}`, advertiseAddress, advertisePort: port,
-    bookmarkIntervalMs: o.bookmarkIntervalMs, log, serviceAccountKey: ensureServiceAccountKey(o.dataDir),
+    bookmarkIntervalMs: o.bookmarkIntervalMs, log, serviceAccountKey: ensureServiceAccountKey(o.dataDir), eventTtlSeconds: o.eventTtlSeconds,
   });
   await api.start();
   const loops = o.disableControllers ? undefined : await startControlLoops({ local: api.client, log, options: { dataDir: o.dataDir, rootCAPem: pki.ca.certPem } });

@@ -34,6 +34,8 @@ export interface ApiServerOptions {
   advertisePort: number;
   bookmarkIntervalMs?: number;
   log?: (msg: string) => void;
+  /** Seconds Events live in the store (kube-apiserver --event-ttl); 3600 by default. */
+  eventTtlSeconds?: number;
   /** The ServiceAccount token signing key (server/serviceaccount/keys.ts); an ephemeral one if absent. */
   serviceAccountKey?: ServiceAccountKey;
 }
@@ -69,6 +71,7 @@ export function createApiServer(o: ApiServerOptions): ApiServer {
   const registry = new Registry(o.store, (group, plural) => table.all().find((r) => r.group === group && r.plural === plural));
   const authenticator = new Authenticator(o.tokenFile);
   const openapi = new OpenApiService(table);
+  if (o.eventTtlSeconds !== undefined) registry.hooks.eventTtlSeconds = o.eventTtlSeconds;
   const rbac = createRbac(registry, o.log);
   const saKey = o.serviceAccountKey ?? keyFromPem(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
   const tokens = new ServiceAccountTokens({

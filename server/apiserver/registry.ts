@@ -11,7 +11,6 @@ import {
 import type { ServedResource } from './resources';
 import { checkFieldSelector, parseFieldSelector, parseLabelSelector, selectableFields, SelectorParseError, type FieldSelector, type LabelSelector } from './selectors';
 import { decodeObject, WatchCache, type ObjectWatch } from './watchcache';
-import { NamespaceCache, namespaceTerminating } from './namespace-cache';
 import * as api from './apideps';
 import { applyPatchBody, type PatchType } from './patch';
 import { strategyFor, type RegistryHooks, type StrategyEnv } from './strategies';
@@ -37,13 +36,8 @@ export function generateNameSuffix(): string {
 
 /** RFC3339 in seconds, as Kubernetes writes metav1.Time. */
 export function nowRfc3339(d = new Date()): string {
-  // Every create stamps the time: format each second once.
-  const second = Math.floor(d.getTime() / 1000);
-  if (second !== lastRfc3339Second) { lastRfc3339Second = second; lastRfc3339 = d.toISOString().replace(/\.\d{3}Z$/, 'Z'); }
-  return lastRfc3339;
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
-let lastRfc3339Second = NaN;
-let lastRfc3339 = '';
 
 function clone<T>(v: T): T { return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T); }
 
@@ -75,15 +69,12 @@ function hasSub(res: ServedResource, name: string): boolean {
 /** The generic store-backed registry of every served resource. */
 export class Registry {
   readonly watchCache: WatchCache;
-  /** Namespace existence and termination for creates, from the watch cache (store read on a miss). */
-  readonly namespaces: NamespaceCache;
   /** Set by the server: namespace lifecycle and CRD changes. */
   readonly hooks: RegistryHooks = {};
   private env: StrategyEnv;
 
   constructor(readonly store: Store, private readonly lookupResource: (group: string, plural: string) => ServedResource | undefined) {
     this.watchCache = new WatchCache(store);
-    this.namespaces = new NamespaceCache(store, this.watchCache);
     this.env = { store, hooks: this.hooks };
   }
 
@@ -103,7 +94,20 @@ export class Registry {
     // Custom resources are stored once; a request for another served version sees that apiVersion.
     obj.apiVersion = apiVersionOf(res);
     obj.kind = res.kind;
-    return obj;
+    const fromStorage = strategyFor(res).fromStorage;
+    return fromStorage ? fromStorage(obj) : obj;
+  }
+
+  /** The form an object is stored in (a strategy may convert it, e.g. events.k8s.io Events to core/v1). */
+  private stored(res: ServedResource, obj: any): any {
+    const toStorage = strategyFor(res).toStorage;
+    return toStorage ? toStorage(obj) : obj;
+  }
+
+  /** Store options of a write: the kind's TTL, on creates and updates alike. */
+  private writeOptions(res: ServedResource, obj: any): { ttlSeconds: number } | undefined {
+    const ttl = strategyFor(res).ttlSeconds;
+    return ttl ? { ttlSeconds: ttl(obj, this.env) } : undefined;
   }
 
   async getRaw(res: ServedResource, namespace: string | undefined, name: string): Promise<{ obj: any; rev: number } | undefined> {
@@ -181,7 +185,9 @@ export class Registry {
   /** Events of this resource (optionally one namespace) after `fromRevision`; see WatchCache. */
   watch(res: ServedResource, namespace: string | undefined, fromRevision: number): ObjectWatch {
     const prefix = res.namespaced && namespace ? `${res.prefix}${namespace}/` : res.prefix;
-    return this.watchCache.watch(res.prefix, prefix, fromRevision);
+    const w = this.watchCache.watch(res.prefix, prefix, fromRevision);
+    const fromStorage = strategyFor(res).fromStorage;
+    return fromStorage ? convertedWatch(w, fromStorage) : w;
   }
 
   // ---- writes ------------------------------------------------------------------------------
@@ -232,14 +238,10 @@ export class Registry {
   private async checkNamespace(res: ServedResource, namespace: string | undefined): Promise<void> {
     if (!res.namespaced) return;
     if (!namespace) throw badRequest('the server could not find the requested resource: a namespace is required for namespaced resources');
-    // The watch-fed cache answers for known namespaces; a miss (new or absent) reads the store.
-    let terminating = this.namespaces.lookup(namespace)?.terminating;
-    if (terminating === undefined) {
-      const kv = await this.store.get(`/registry/namespaces/${namespace}`);
-      if (!kv) throw notFound('', 'namespaces', namespace);
-      terminating = namespaceTerminating(JSON.parse(kv.value.toString('utf8')));
-    }
-    if (terminating) {
+    const kv = await this.store.get(`/registry/namespaces/${namespace}`);
+    if (!kv) throw notFound('', 'namespaces', namespace);
+    const ns = JSON.parse(kv.value.toString('utf8'));
+    if (ns?.status?.phase === 'Terminating' || ns?.metadata?.deletionTimestamp) {
       throw new ApiError(403, 'Forbidden', `${res.plural}${res.group ? `.${res.group}` : ''} is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
         group: res.group || undefined, kind: res.plural,
         causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
@@ -290,7 +292,7 @@ export class Registry {
     const allocated = await strategy.allocate?.(body, undefined, this.env, res);
     for (let attempt = 0; ; attempt++) {
       try {
-        const kv = await this.store.create(this.key(res, md.namespace, md.name), encode(body), strategy.ttlSeconds ? { ttlSeconds: strategy.ttlSeconds(body) } : undefined);
+        const kv = await this.store.create(this.key(res, md.namespace, md.name), encode(this.stored(res, body)), this.writeOptions(res, body));
         md.resourceVersion = String(kv.modRevision);
         await strategy.afterCreate?.(body, this.env, res);
         return body;
@@ -331,7 +333,7 @@ export class Registry {
           out.object.metadata.resourceVersion = String(d.revision);
           return { object: out.object, created: false };
         }
-        const w = await this.store.update(key, encode(out.object), kv!.modRevision);
+        const w = await this.store.update(key, encode(this.stored(res, out.object)), kv!.modRevision, this.writeOptions(res, out.object));
         out.object.metadata.resourceVersion = String(w.modRevision);
         await strategyFor(res).afterUpdate?.(out.object, this.env, res);
         return { object: out.object, created: false };
@@ -547,7 +549,7 @@ export class Registry {
           if (JSON.stringify(stripTimes(clone(next))) === JSON.stringify(stripTimes(clone({ ...current, metadata: { ...md, resourceVersion: undefined } })))) {
             return { object: current, deleted: false };
           }
-          const w = await this.store.update(key, encode(next), kv.modRevision);
+          const w = await this.store.update(key, encode(this.stored(res, next)), kv.modRevision, this.writeOptions(res, next));
           nmd.resourceVersion = String(w.modRevision);
           await strategy.afterMarkedForDeletion?.(next, this.env, res);
           return { object: next, deleted: false };
@@ -585,6 +587,19 @@ export class Registry {
   deleteStatus(res: ServedResource, obj: any): any {
     return successStatus({ name: obj.metadata.name, group: res.group || undefined, kind: res.plural, uid: obj.metadata.uid });
   }
+}
+
+/** A watch whose events are served in another form than stored (fresh objects: the cache's stay shared). */
+function convertedWatch(w: ObjectWatch, fromStorage: (o: any) => any): ObjectWatch {
+  return {
+    lastRevision: () => w.lastRevision(),
+    close: () => w.close(),
+    async *events() {
+      for await (const ev of w.events()) {
+        yield { type: ev.type, revision: ev.revision, key: ev.key, object: fromStorage(ev.object), ...(ev.oldObject ? { oldObject: fromStorage(ev.oldObject) } : {}) };
+      }
+    },
+  };
 }
 
 function dedupeCauses(errs: FieldCause[]): FieldCause[] {

@@ -26,6 +26,8 @@ export interface ServedResource extends ResourceInfo {
 
 /** `/registry/pods/`, `/registry/apps/deployments/`, `/registry/<crd group>/<plural>/` (etcd's layout, group-qualified outside the core group). */
 export function storePrefix(group: string, plural: string): string {
+  // events.k8s.io Events share core/v1 Events' storage (server/apiserver/events.ts).
+  if (group === 'events.k8s.io' && plural === 'events') return '/registry/events/';
   return group === '' ? `/registry/${plural}/` : `/registry/${group}/${plural}/`;
 }
 

@@ -5,8 +5,14 @@ import type { ServedResource } from './resources';
 import type { DeleteOptions, WriteContext } from './types';
 import type { FieldCause } from './errors';
 import { allocateService, releaseService, type Allocation } from './allocators';
+import { coreToEventsV1, DEFAULT_EVENT_TTL_SECONDS, eventsV1ToCore, validateEventsV1 } from './events';
 
-export interface RegistryHooks { namespaceTerminating?: (name: string) => void; crdChanged?: () => Promise<void> }
+export interface RegistryHooks {
+  namespaceTerminating?: (name: string) => void;
+  crdChanged?: () => Promise<void>;
+  /** Seconds an Event lives in the store (kube-apiserver --event-ttl; 3600 by default). */
+  eventTtlSeconds?: number;
+}
 
 export interface StrategyEnv { store: Store; hooks: RegistryHooks }
 
@@ -16,7 +22,11 @@ export interface Strategy {
   /** PUT of a missing object creates it (nodes, events, endpoints, leases). */
   allowCreateOnUpdate?: boolean;
   requireResourceVersionOnUpdate?: boolean;
-  ttlSeconds?(obj: any): number;
+  ttlSeconds?(obj: any, env: StrategyEnv): number;
+  /** The stored form when it differs from the served one (events.k8s.io Events are stored as core/v1). */
+  toStorage?(obj: any): any;
+  /** The served form of a stored object; must not mutate it (watch-cache objects are shared). */
+  fromStorage?(stored: any): any;
   prepareForCreate?(obj: any, env: StrategyEnv, ctx: WriteContext, res: ServedResource): void | Promise<void>;
   prepareForUpdate?(obj: any, old: any, env: StrategyEnv, ctx: WriteContext, res: ServedResource): void | Promise<void>;
   validate?(obj: any, old: any | undefined, res: ServedResource): FieldCause[];
@@ -171,11 +181,17 @@ function crdStatus(obj: any, old: any | undefined): void {
   };
 }
 
-const EVENT_TTL_SECONDS = 3600;
-
 const eventStrategy: Strategy = {
   allowCreateOnUpdate: true,
-  ttlSeconds: () => EVENT_TTL_SECONDS,
+  ttlSeconds: (_obj, env) => env.hooks.eventTtlSeconds ?? DEFAULT_EVENT_TTL_SECONDS,
+};
+
+/** events.k8s.io/v1 Events: the same storage as core/v1 Events, converted on the way in and out. */
+const eventsV1Strategy: Strategy = {
+  ...eventStrategy,
+  toStorage: eventsV1ToCore,
+  fromStorage: coreToEventsV1,
+  validate: (obj, old) => validateEventsV1(obj, old),
 };
 
 const createOnUpdate: Strategy = { allowCreateOnUpdate: true };
@@ -186,7 +202,7 @@ const byKind: Record<string, Strategy> = {
   '/Service': serviceStrategy,
   '/Secret': secretStrategy,
   '/Event': eventStrategy,
-  'events.k8s.io/Event': eventStrategy,
+  'events.k8s.io/Event': eventsV1Strategy,
   '/Node': createOnUpdate,
   '/Endpoints': createOnUpdate,
   'coordination.k8s.io/Lease': createOnUpdate,
