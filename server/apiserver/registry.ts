@@ -11,6 +11,7 @@ import {
 import type { ServedResource } from './resources';
 import { checkFieldSelector, parseFieldSelector, parseLabelSelector, selectableFields, SelectorParseError, type FieldSelector, type LabelSelector } from './selectors';
 import { decodeObject, WatchCache, type ObjectWatch } from './watchcache';
+import { NamespaceCache, namespaceTerminating } from './namespace-cache';
 import * as api from './apideps';
 import { applyPatchBody, type PatchType } from './patch';
 import { strategyFor, type RegistryHooks, type StrategyEnv } from './strategies';
@@ -36,8 +37,13 @@ export function generateNameSuffix(): string {
 
 /** RFC3339 in seconds, as Kubernetes writes metav1.Time. */
 export function nowRfc3339(d = new Date()): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // Every create stamps the time: format each second once.
+  const second = Math.floor(d.getTime() / 1000);
+  if (second !== lastRfc3339Second) { lastRfc3339Second = second; lastRfc3339 = d.toISOString().replace(/\.\d{3}Z$/, 'Z'); }
+  return lastRfc3339;
 }
+let lastRfc3339Second = NaN;
+let lastRfc3339 = '';
 
 function clone<T>(v: T): T { return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T); }
 
@@ -69,12 +75,15 @@ function hasSub(res: ServedResource, name: string): boolean {
 /** The generic store-backed registry of every served resource. */
 export class Registry {
   readonly watchCache: WatchCache;
+  /** Namespace existence and termination for creates, from the watch cache (store read on a miss). */
+  readonly namespaces: NamespaceCache;
   /** Set by the server: namespace lifecycle and CRD changes. */
   readonly hooks: RegistryHooks = {};
   private env: StrategyEnv;
 
   constructor(readonly store: Store, private readonly lookupResource: (group: string, plural: string) => ServedResource | undefined) {
     this.watchCache = new WatchCache(store);
+    this.namespaces = new NamespaceCache(store, this.watchCache);
     this.env = { store, hooks: this.hooks };
   }
 
@@ -238,10 +247,14 @@ export class Registry {
   private async checkNamespace(res: ServedResource, namespace: string | undefined): Promise<void> {
     if (!res.namespaced) return;
     if (!namespace) throw badRequest('the server could not find the requested resource: a namespace is required for namespaced resources');
-    const kv = await this.store.get(`/registry/namespaces/${namespace}`);
-    if (!kv) throw notFound('', 'namespaces', namespace);
-    const ns = JSON.parse(kv.value.toString('utf8'));
-    if (ns?.status?.phase === 'Terminating' || ns?.metadata?.deletionTimestamp) {
+    // The watch-fed cache answers for known namespaces; a miss (new or absent) reads the store.
+    let terminating = this.namespaces.lookup(namespace)?.terminating;
+    if (terminating === undefined) {
+      const kv = await this.store.get(`/registry/namespaces/${namespace}`);
+      if (!kv) throw notFound('', 'namespaces', namespace);
+      terminating = namespaceTerminating(JSON.parse(kv.value.toString('utf8')));
+    }
+    if (terminating) {
       throw new ApiError(403, 'Forbidden', `${res.plural}${res.group ? `.${res.group}` : ''} is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, {
         group: res.group || undefined, kind: res.plural,
         causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
