@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startServer } from '../../server/server';
 import { Informer, R } from '../../server/controllers/client';
 import { InProcessClient } from '../../server/controllers/inprocess-client';
-import { createHollowNodes, hollowNode, startHollowKubelet } from '../unit/helpers/hollow-nodes';
+import { createHollowNodes, hollowNode, startHollowKubelet, startLeaseHeartbeat } from '../unit/helpers/hollow-nodes';
 import { FakeCluster } from '../unit/helpers/fake-cluster';
 import { Scheduler } from '../../server/scheduler/scheduler';
 import { CycleState } from '../../server/scheduler/framework';
@@ -68,6 +68,8 @@ async function main(): Promise<void> {
     const t = Date.now();
     const names = Array.from({ length: NODES }, (_, i) => `hollow-${String(i).padStart(4, '0')}`);
     await createHollowNodes(client, names, { cpu: '32', memory: '128Gi', pods: '110' });
+    // Without lease renewals the node lifecycle controller would mark slow runs' nodes Unknown after 40 s.
+    const leases = await startLeaseHeartbeat(client, names);
     await waitUntil(() => sched.cache.numNodes() === NODES, 60_000, 'scheduler sees all nodes');
     console.log(`created ${NODES} hollow nodes in ${Date.now() - t} ms`);
 
@@ -146,6 +148,7 @@ async function main(): Promise<void> {
     const statusSeconds = (Date.now() - d0) / 1000;
     await kubelet.stop();
     podWatch.stop();
+    await leases.stop();
     console.log(`deployment pods created ${seen.size}, deleted ${deletedPods} (a duplicate would show as created > ${REPLICAS})`);
     console.log(`deployment ${REPLICAS} replicas: ${running} Running after ${deploySeconds.toFixed(2)} s; status.readyReplicas=${ready} after ${statusSeconds.toFixed(2)} s`);
     if (failures.length) console.log(`first control-loop errors (retried):\n  ${failures.join('\n  ')}`);

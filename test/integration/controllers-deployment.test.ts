@@ -4,11 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from './helpers/cluster';
 import { InProcessClient } from '../../server/controllers/inprocess-client';
 import { R, type ClusterClient } from '../../server/controllers/client';
-import { createHollowNodes, startHollowKubelet, type HollowKubelet } from '../unit/helpers/hollow-nodes';
+import { createHollowNodes, startHollowKubelet, startLeaseHeartbeat, type HollowKubelet } from '../unit/helpers/hollow-nodes';
 import { waitFor } from '../unit/helpers/wait';
 
 let c: TestCluster;
 let kubelet: HollowKubelet | undefined;
+let leases: { stop(): Promise<void> } | undefined;
 const client = (): ClusterClient => new InProcessClient(c.server!.api.client as any);
 
 async function startKubelet(): Promise<void> {
@@ -18,10 +19,12 @@ async function startKubelet(): Promise<void> {
 beforeAll(async () => {
   c = await startTestCluster();
   await createHollowNodes(client(), ['hollow-1', 'hollow-2', 'hollow-3'], { cpu: '2' });
+  leases = await startLeaseHeartbeat(client, ['hollow-1', 'hollow-2', 'hollow-3'], 5_000);
   await startKubelet();
 }, 60_000);
 
 afterAll(async () => {
+  await leases?.stop();
   await kubelet?.stop();
   await c?.stop();
 }, 60_000);

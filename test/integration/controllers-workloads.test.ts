@@ -4,20 +4,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from './helpers/cluster';
 import { InProcessClient } from '../../server/controllers/inprocess-client';
 import { R, type ClusterClient } from '../../server/controllers/client';
-import { createHollowNodes, startHollowKubelet, type HollowKubelet } from '../unit/helpers/hollow-nodes';
+import { createHollowNodes, startHollowKubelet, startLeaseHeartbeat, type HollowKubelet } from '../unit/helpers/hollow-nodes';
 import { waitFor } from '../unit/helpers/wait';
 
 let c: TestCluster;
 let kubelet: HollowKubelet | undefined;
+let leases: { stop(): Promise<void> } | undefined;
 const client = (): ClusterClient => new InProcessClient(c.server!.api.client as any);
 
 beforeAll(async () => {
   c = await startTestCluster();
   await createHollowNodes(client(), ['hollow-1', 'hollow-2'], { cpu: '4' });
+  leases = await startLeaseHeartbeat(client, ['hollow-1', 'hollow-2'], 5_000);
   kubelet = await startHollowKubelet(client(), (n) => n.startsWith('hollow-'));
 }, 60_000);
 
 afterAll(async () => {
+  await leases?.stop();
   await kubelet?.stop();
   await c?.stop();
 }, 60_000);

@@ -40,6 +40,36 @@ export async function createHollowNodes(client: ClusterClient, names: string[], 
   }
 }
 
+/**
+ * Renews each node's Lease (kube-node-lease/<node>) every `everyMs`, as the kubelet does every
+ * 10 s, so the node lifecycle controller keeps the nodes Ready. Returns a stop function.
+ */
+export async function startLeaseHeartbeat(clientOrFactory: ClusterClient | (() => ClusterClient), names: string[], everyMs = 10_000): Promise<{ stop(): Promise<void> }> {
+  // A factory lets the heartbeat follow a server that restarts.
+  const current = () => (typeof clientOrFactory === 'function' ? clientOrFactory() : clientOrFactory);
+  const renew = async (create: boolean) => {
+    const client = current();
+    for (let i = 0; i < names.length; i += 50) {
+      await Promise.all(names.slice(i, i + 50).map(async (n) => {
+        const renewTime = new Date().toISOString().replace('Z', '000Z');
+        try {
+          if (create) {
+            await client.create(R.leases, 'kube-node-lease', { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: n, namespace: 'kube-node-lease' }, spec: { holderIdentity: n, leaseDurationSeconds: 40, renewTime } });
+          } else {
+            await client.patch(R.leases, 'kube-node-lease', n, 'merge', { spec: { renewTime } });
+          }
+        } catch (e) {
+          if (!isConflict(e) && !isNotFound(e) && (e as { code?: string }).code !== 'AlreadyExists') throw e;
+        }
+      }));
+    }
+  };
+  await renew(true);
+  let running: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => { running = running.then(() => renew(false)).catch(() => undefined); }, everyMs);
+  return { async stop() { clearInterval(timer); await running; } };
+}
+
 /** Runs a hollow kubelet for every node whose name passes `owns`. */
 export async function startHollowKubelet(client: ClusterClient, owns: (nodeName: string) => boolean, workers = 8, namespace?: string): Promise<HollowKubelet> {
   const inf = new Informer(client, R.pods);
