@@ -18,6 +18,7 @@ import type { ResourceTable, ServedResource } from './resources';
 import { WatchClosedError, type ObjectEvent } from './watchcache';
 import { toTable, wantsTable, tableForWatchEvent, wantsPartialMetadata, toPartialObjectMetadata } from './tables';
 import type { OpenApiService } from './openapi';
+import { responseJson } from './written-json';
 import type { ReviewService } from './reviews';
 
 /** Go's strconv.ParseBool: the Python client sends `True`. */
@@ -58,7 +59,8 @@ interface ResourceRequest {
 const JSON_TYPE = 'application/json';
 
 function send(res: ServerResponse, status: number, body: unknown, contentType = JSON_TYPE, warnings: string[] = []): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  // An object the registry just wrote comes with its JSON (the stored text plus resourceVersion).
+  const text = typeof body === 'string' ? body : (responseJson(body) ?? JSON.stringify(body));
   const headers: Record<string, string | string[]> = { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private', 'Content-Length': String(Buffer.byteLength(text)) };
   if (warnings.length) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
   if (!res.headersSent) res.writeHead(status, headers);

@@ -4,7 +4,7 @@
 import { ApiError, badRequest, expired } from './errors';
 import type { DeleteOptions, ListOptions, Registry, UserInfo, WriteContext } from './registry';
 import type { ResourceTable, ServedResource } from './resources';
-import { WatchClosedError } from './watchcache';
+import { inProcessCopy, WatchClosedError } from './watchcache';
 import type { PatchType } from './patch';
 
 /** Names a resource the way server/controllers' ResourceRef does. */
@@ -75,7 +75,7 @@ export class LocalClient {
               : now && was ? 'MODIFIED' : now ? 'ADDED' : was ? 'DELETED' : undefined;
           // One copy per event for all in-process watchers (informers freeze it), kept apart from
           // the watch cache's own object so a controller's mistake cannot reach HTTP watchers.
-          if (type) onEvent({ type, object: ev.inProcessCopy ??= clone(ev.object) });
+          if (type) onEvent({ type, object: inProcessCopy(ev) });
         }
         if (!stopped) onClose();
       } catch (err) {

@@ -12,6 +12,7 @@ import type { ServedResource } from './resources';
 import { checkFieldSelector, parseFieldSelector, parseLabelSelector, selectableFields, SelectorParseError, type FieldSelector, type LabelSelector } from './selectors';
 import { decodeObject, WatchCache, type ObjectWatch } from './watchcache';
 import { NamespaceCache, namespaceTerminating } from './namespace-cache';
+import { encodeStored } from './written-json';
 import * as api from './apideps';
 import { applyPatchBody, type PatchType } from './patch';
 import { strategyFor, type RegistryHooks, type StrategyEnv } from './strategies';
@@ -59,13 +60,9 @@ function storeCode(err: unknown): string | undefined {
   return (err as { code?: string } | undefined)?.code;
 }
 
+/** The stored bytes (no resourceVersion); the text is kept as the write's response (written-json.ts). */
 function encode(obj: any): Buffer {
-  const md = obj.metadata;
-  const rv = md.resourceVersion;
-  delete md.resourceVersion;
-  const b = Buffer.from(JSON.stringify(obj));
-  if (rv !== undefined) md.resourceVersion = rv;
-  return b;
+  return encodeStored(obj);
 }
 
 function hasSub(res: ServedResource, name: string): boolean {

@@ -17,8 +17,10 @@ export interface ObjectEvent {
   key: string;
   /** `{"type":...,"object":...}` computed once and shared by every plain-JSON watcher. */
   json?: string;
-  /** A copy of `object` made once and shared by every in-process watcher (LocalClient). */
+  /** A copy of `object` made once and shared by every in-process watcher (see inProcessCopy). */
   inProcessCopy?: any;
+  /** The stored bytes `object` was decoded from, until inProcessCopy is made from them. */
+  raw?: Buffer;
 }
 
 export class WatchClosedError extends Error {
@@ -48,12 +50,25 @@ export function toObjectEvent(e: WatchEvent): ObjectEvent {
   if (e.type === 'delete') {
     const old = e.prevKv ? decodeObject(e.prevKv.value, e.prevKv.modRevision) : undefined;
     const obj = e.prevKv ? decodeObject(e.prevKv.value, e.revision) : { metadata: { resourceVersion: String(e.revision) } };
-    return { type: 'DELETED', object: obj, oldObject: old, revision: e.revision, key: e.kv.key };
+    return { type: 'DELETED', object: obj, oldObject: old, revision: e.revision, key: e.kv.key, raw: e.prevKv?.value };
   }
   const obj = decodeObject(e.kv.value, e.kv.modRevision);
-  if (e.type === 'create') return { type: 'ADDED', object: obj, revision: e.revision, key: e.kv.key };
+  if (e.type === 'create') return { type: 'ADDED', object: obj, revision: e.revision, key: e.kv.key, raw: e.kv.value };
   const old = e.prevKv ? decodeObject(e.prevKv.value, e.prevKv.modRevision) : undefined;
-  return { type: 'MODIFIED', object: obj, oldObject: old, revision: e.revision, key: e.kv.key };
+  return { type: 'MODIFIED', object: obj, oldObject: old, revision: e.revision, key: e.kv.key, raw: e.kv.value };
+}
+
+/**
+ * The event's object for in-process watchers: one private copy per event, shared by all of them
+ * (they treat it as read-only, as informers do), decoded again from the stored bytes — cheaper
+ * than a JSON round trip of the object — so the cache's own object never leaves the apiserver.
+ */
+export function inProcessCopy(ev: ObjectEvent): any {
+  if (ev.inProcessCopy === undefined) {
+    ev.inProcessCopy = ev.raw ? decodeObject(ev.raw, Number(ev.object.metadata.resourceVersion)) : JSON.parse(JSON.stringify(ev.object));
+    ev.raw = undefined;
+  }
+  return ev.inProcessCopy;
 }
 
 const MAX_QUEUE = 10_000;
