@@ -124,7 +124,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const port = (https.address() as AddressInfo).port;
   const api = holder.api = createApiServer({
     store, tokenFile: tokens.path, serverAddress: `${advertiseAddress}:${port}`, advertiseAddress, advertisePort: port,
-    bookmarkIntervalMs: o.bookmarkIntervalMs, log, serviceAccountKey: ensureServiceAccountKey(o.dataDir), eventTtlSeconds: o.eventTtlSeconds,
+    bookmarkIntervalMs: o.bookmarkIntervalMs, log, serviceAccountKey: ensureServiceAccountKey(o.dataDir), eventTtlSeconds: o.eventTtlSeconds, rootCAPem: pki.ca.certPem,
   });
   await api.start();
   const loops = o.disableControllers ? undefined : await startControlLoops({ local: api.client, log, options: { dataDir: o.dataDir, rootCAPem: pki.ca.certPem } });

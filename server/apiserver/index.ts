@@ -16,6 +16,7 @@ import { ServiceAccountTokens, TokenError } from '../serviceaccount/tokens';
 import { TokenRequestService } from '../serviceaccount/token-request';
 import { keyFromPem, type ServiceAccountKey } from '../serviceaccount/keys';
 import { EvictionService } from './eviction';
+import { LegacyTokenController } from '../serviceaccount/legacy-tokens';
 import { generateKeyPairSync } from 'node:crypto';
 
 export { Registry, ResourceTable, ApiHandler, Authenticator, LocalClient };
@@ -34,6 +35,8 @@ export interface ApiServerOptions {
   advertisePort: number;
   bookmarkIntervalMs?: number;
   log?: (msg: string) => void;
+  /** The cluster CA, written into legacy ServiceAccount token Secrets (`ca.crt`); without it they are not populated. */
+  rootCAPem?: string;
   /** Seconds Events live in the store (kube-apiserver --event-ttl); 3600 by default. */
   eventTtlSeconds?: number;
   /** The ServiceAccount token signing key (server/serviceaccount/keys.ts); an ephemeral one if absent. */
@@ -88,6 +91,7 @@ export function createApiServer(o: ApiServerOptions): ApiServer {
   });
   const tokenRequests = new TokenRequestService(registry, tokens);
   const eviction = new EvictionService(registry);
+  const legacyTokens = o.rootCAPem ? new LegacyTokenController(registry, tokens, o.rootCAPem, o.log) : undefined;
   const reviews = new ReviewService(authenticator, rbac.authorizer, tokens.apiAudiences);
   let isReady = false;
   const handler = new ApiHandler({
@@ -185,6 +189,7 @@ export function createApiServer(o: ApiServerOptions): ApiServer {
     await reloadCrds();
     jwks = JSON.stringify(await tokens.jwks());
     await rbac.start();
+    await legacyTokens?.start();
     // Resume namespaces that were terminating when the server stopped.
     const nsRes = table.lookup('', 'v1', 'namespaces')!;
     for (const ns of (await registry.list(nsRes, undefined)).items) {
@@ -197,7 +202,7 @@ export function createApiServer(o: ApiServerOptions): ApiServer {
     registry, table, handler, authenticator, client, authorizer: rbac.authorizer, tokenRequests, eviction,
     ready: () => isReady,
     start,
-    stop: () => { stopped = true; rbac.stop(); handler.closeWatches(); registry.watchCache.stop(); },
+    stop: () => { stopped = true; rbac.stop(); legacyTokens?.stop(); handler.closeWatches(); registry.watchCache.stop(); },
   };
 }
 

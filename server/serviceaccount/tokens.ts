@@ -8,6 +8,8 @@ import type { UserInfo } from '../apiserver/types';
 import type { ServiceAccountKey } from './keys';
 
 export const DEFAULT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+/** The issuer of legacy Secret-based tokens (upstream's LegacyIssuer). */
+export const LEGACY_ISSUER = 'kubernetes/serviceaccount';
 /** TokenRequest's defaulted and minimum expirations (seconds). */
 export const DEFAULT_EXPIRATION_SECONDS = 3600;
 export const MIN_EXPIRATION_SECONDS = 600;
@@ -95,11 +97,29 @@ export class ServiceAccountTokens {
     return { token, expirationTimestamp: rfc3339(exp * 1000), expirationSeconds: seconds };
   }
 
+  /**
+   * A legacy token for a `kubernetes.io/service-account-token` Secret (what upstream's tokens
+   * controller writes): no expiry and no audience; valid while the Secret holds exactly it.
+   */
+  async signLegacy(namespace: string, serviceAccount: ObjectRef, secretName: string): Promise<string> {
+    return new SignJWT({
+      'kubernetes.io/serviceaccount/namespace': namespace,
+      'kubernetes.io/serviceaccount/secret.name': secretName,
+      'kubernetes.io/serviceaccount/service-account.name': serviceAccount.name,
+      'kubernetes.io/serviceaccount/service-account.uid': serviceAccount.uid,
+    })
+      .setProtectedHeader({ alg: this.o.key.alg, kid: this.o.key.kid })
+      .setIssuer(LEGACY_ISSUER)
+      .setSubject(`system:serviceaccount:${namespace}:${serviceAccount.name}`)
+      .sign(this.o.key.privateKey);
+  }
+
   /** The user of a token this issuer signed, and the wanted audiences it is valid for. */
   async authenticate(token: string, audiences?: string[]): Promise<{ user: UserInfo; audiences: string[] } | undefined> {
     if (token.split('.').length !== 3) return undefined;
     let unverified: Record<string, unknown>;
     try { unverified = decodeJwt(token); } catch { return undefined; }
+    if (unverified.iss === LEGACY_ISSUER) return this.authenticateLegacy(token, audiences);
     if (unverified.iss !== this.issuer) return undefined;
     let payload: Record<string, any>;
     try {
@@ -137,6 +157,31 @@ export class ServiceAccountTokens {
       user: { username: payload.sub, uid: sa.uid, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`], ...(Object.keys(extra).length ? { extra } : {}) },
       audiences: matched,
     };
+  }
+
+  private async authenticateLegacy(token: string, audiences?: string[]): Promise<{ user: UserInfo; audiences: string[] }> {
+    let payload: Record<string, any>;
+    try {
+      ({ payload } = await jwtVerify(token, this.o.key.publicKey, { issuer: LEGACY_ISSUER, algorithms: [this.o.key.alg] }));
+    } catch (err) {
+      throw new TokenError('TokenInvalid', `service account token is not valid: ${(err as Error).message}`);
+    }
+    // Legacy tokens carry no audience: they are good for the API's own audiences only.
+    const wanted = audiences && audiences.length ? audiences : this.apiAudiences;
+    const matched = wanted.filter((a) => this.apiAudiences.includes(a));
+    if (matched.length === 0) throw new TokenError('TokenInvalid', 'service account token has an invalid audience');
+    const ns = payload['kubernetes.io/serviceaccount/namespace'];
+    const secretName = payload['kubernetes.io/serviceaccount/secret.name'];
+    const saName = payload['kubernetes.io/serviceaccount/service-account.name'];
+    const saUid = payload['kubernetes.io/serviceaccount/service-account.uid'];
+    if (!ns || !secretName || !saName || !saUid || payload.sub !== `system:serviceaccount:${ns}:${saName}`) throw new TokenError('TokenInvalid', 'service account token has malformed claims');
+    const secret = await this.o.lookup('secrets', ns, secretName);
+    if (!secret || Buffer.from(secret.data?.token ?? '', 'base64').toString() !== token) throw new TokenError('TokenBindingInvalid', `the token secret ${ns}/${secretName} no longer holds this token`);
+    const del = secret.metadata?.deletionTimestamp;
+    if (del && Date.parse(del) < this.now() - DELETION_LEEWAY_MS) throw new TokenError('TokenBindingInvalid', `the token secret ${ns}/${secretName} has been deleted`);
+    const sa = await this.o.lookup('serviceaccounts', ns, saName);
+    if (!sa || sa.metadata?.uid !== saUid) throw new TokenError('TokenBindingInvalid', `service account ${ns}/${saName} ${sa ? 'was recreated (UID mismatch)' : 'not found'}`);
+    return { user: { username: payload.sub!, uid: saUid, groups: ['system:serviceaccounts', `system:serviceaccounts:${ns}`] }, audiences: matched };
   }
 
   /** `/openid/v1/jwks`: the public key(s) that verify this issuer's tokens. */

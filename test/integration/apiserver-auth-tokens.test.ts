@@ -147,6 +147,35 @@ describe('ServiceAccount tokens', () => {
     expect((await c.kubectlOk(['get', '--raw', '/openid/v1/jwks']))).toContain(jwks.json.keys[0].kid);
   });
 
+  it('populates legacy token Secrets, accepts their tokens, and cleans them up with their ServiceAccount', async () => {
+    await c.kubectlOk(['create', 'sa', 'legacy']);
+    await c.kubectlOk(['apply', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token', metadata: { name: 'legacy-token', annotations: { 'kubernetes.io/service-account.name': 'legacy' } } }),
+    });
+    const secret = await waitFor(async () => {
+      const s = JSON.parse(await c.kubectlOk(['get', 'secret', 'legacy-token', '-o', 'json']));
+      return s.data?.token ? s : undefined;
+    }, 10_000, 'the tokens controller fills the Secret');
+    const sa = JSON.parse(await c.kubectlOk(['get', 'sa', 'legacy', '-o', 'json']));
+    expect(secret.metadata.annotations['kubernetes.io/service-account.uid']).toBe(sa.metadata.uid);
+    expect(Buffer.from(secret.data['ca.crt'], 'base64').toString()).toBe(c.server!.pki.ca.certPem);
+    expect(Buffer.from(secret.data.namespace, 'base64').toString()).toBe('default');
+    const token = Buffer.from(secret.data.token, 'base64').toString();
+    const claims: any = decodeJwt(token);
+    expect(claims).toMatchObject({ iss: 'kubernetes/serviceaccount', sub: 'system:serviceaccount:default:legacy', 'kubernetes.io/serviceaccount/secret.name': 'legacy-token' });
+    expect(claims.exp).toBeUndefined();
+    expect(JSON.parse(await c.kubectlOk(['--kubeconfig', tokenKubeconfig(token), 'auth', 'whoami', '-o', 'json'])).status.userInfo.username).toBe('system:serviceaccount:default:legacy');
+    // Deleting the ServiceAccount deletes its token Secret, and the token stops working.
+    await c.kubectlOk(['delete', 'sa', 'legacy']);
+    await waitFor(async () => (await c.kubectl(['get', 'secret', 'legacy-token'])).code !== 0, 10_000, 'the token Secret goes with its ServiceAccount');
+    expect((await get('/api', token)).status).toBe(401);
+    // A Secret for a ServiceAccount that does not exist is deleted.
+    await c.kubectlOk(['apply', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token', metadata: { name: 'orphan-token', annotations: { 'kubernetes.io/service-account.name': 'ghost' } } }),
+    });
+    await waitFor(async () => (await c.kubectl(['get', 'secret', 'orphan-token'])).code !== 0, 10_000, 'the orphan token Secret is deleted');
+  });
+
   it('keeps the signing key across a restart', async () => {
     const token = (await c.kubectlOk(['create', 'token', 'default'])).trim();
     await c.restart();
