@@ -109,6 +109,11 @@ describe('RBAC', () => {
       return w.code === 0 ? JSON.parse(w.stdout) : undefined;
     }, 10_000, 'alice may impersonate bob');
     expect(who.status.userInfo).toMatchObject({ username: 'bob', groups: ['system:authenticated'] });
+    // Impersonating a ServiceAccount gives it its groups (the admin may impersonate anyone).
+    const sa = JSON.parse(await c.kubectlOk(['auth', 'whoami', '--as=system:serviceaccount:kube-system:builder', '-o', 'json']));
+    expect(sa.status.userInfo).toEqual({ username: 'system:serviceaccount:kube-system:builder', groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'] });
+    const saDenied = await c.kubectl(['--kubeconfig', aliceKubeconfig, 'get', 'pods', '--as=system:serviceaccount:kube-system:builder']);
+    expect(saDenied.stderr).toContain('serviceaccounts "builder" is forbidden: User "alice" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "kube-system"');
     const g = await c.kubectl(['--kubeconfig', aliceKubeconfig, 'get', 'pods', '--as=bob', '--as-group=system:masters']);
     expect(g.stderr).toContain('groups "system:masters" is forbidden: User "alice" cannot impersonate resource "groups" in API group "" at the cluster scope');
   });
