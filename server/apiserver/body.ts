@@ -16,24 +16,45 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
   }
   // Already read to its end (a second read of the same request): nothing more comes.
   if (req.readableEnded) return Promise.resolve(Buffer.alloc(0));
-  // Stream events, not `for await`: an async iterator per request costs more than the small bodies it reads.
+  // Stream events with module-level listeners: no async iterator and no closures per request
+  // (each closure costs a defineProperty for its name in the keepNames build).
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (c: Buffer): void => {
-      size += c.length;
-      if (size > limit) { cleanup(); req.resume(); reject(tooLarge(limit)); return; }
-      chunks.push(c);
-    };
-    const onEnd = (): void => { cleanup(); resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)); };
-    const onError = (err: Error): void => { cleanup(); reject(err); };
-    const onClose = (): void => { if (!req.complete) { cleanup(); reject(new ApiError(400, 'BadRequest', 'the request body was cut off')); } };
-    const cleanup = (): void => { req.off('data', onData); req.off('end', onEnd); req.off('error', onError); req.off('close', onClose); };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
+    (req as BodyRequest)[BODY] = { chunks: [], size: 0, limit, resolve, reject };
+    req.on('data', onBodyData);
+    req.on('end', onBodyEnd);
+    req.on('error', onBodyError);
+    req.on('close', onBodyClose);
   });
+}
+
+const BODY = Symbol('orch.body');
+interface BodyState { chunks: Buffer[]; size: number; limit: number; resolve: (b: Buffer) => void; reject: (e: Error) => void }
+type BodyRequest = IncomingMessage & { [BODY]?: BodyState };
+
+/** Detaches the listeners and hands back the read's state (once). */
+function finishBody(req: BodyRequest): BodyState | undefined {
+  const st = req[BODY];
+  req[BODY] = undefined;
+  req.off('data', onBodyData);
+  req.off('end', onBodyEnd);
+  req.off('error', onBodyError);
+  req.off('close', onBodyClose);
+  return st;
+}
+function onBodyData(this: BodyRequest, c: Buffer): void {
+  const st = this[BODY];
+  if (!st) return;
+  st.size += c.length;
+  if (st.size > st.limit) { finishBody(this); this.resume(); st.reject(tooLarge(st.limit)); return; }
+  st.chunks.push(c);
+}
+function onBodyEnd(this: BodyRequest): void {
+  const st = finishBody(this);
+  st?.resolve(st.chunks.length === 1 ? st.chunks[0]! : Buffer.concat(st.chunks, st.size));
+}
+function onBodyError(this: BodyRequest, err: Error): void { finishBody(this)?.reject(err); }
+function onBodyClose(this: BodyRequest): void {
+  if (!this.complete) finishBody(this)?.reject(new ApiError(400, 'BadRequest', 'the request body was cut off'));
 }
 
 /**
