@@ -449,6 +449,11 @@ export class SharedInformerFactory {
   shutdown(): void {
     for (const inf of this.informers.values()) inf.stop();
   }
+
+  /** Resources whose informer has not synced yet (for diagnostics). */
+  unsynced(): string[] {
+    return [...this.informers.values()].filter((i) => !i.hasSynced()).map((i) => resourceId(i.resource));
+  }
 }
 
 export class CacheSyncTimeoutError extends Error {

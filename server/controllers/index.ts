@@ -20,11 +20,15 @@ export interface ControlLoopsOptions {
   controllers?: string[];
   /** Run the scheduler too (default true). */
   scheduler?: boolean;
+  /** How long start-up may wait for informer caches before continuing in the background. */
+  waitMs?: number;
 }
 
 export interface ControlLoops {
   manager: ControllerManager;
   scheduler?: Scheduler;
+  /** Resolves once every loop runs (start-up may return earlier; see waitMs). */
+  started: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,15 +40,26 @@ export async function startControlLoops(o: ControlLoopsOptions): Promise<Control
   const manager = new ControllerManager({ client, controllers: o.controllers, logger: o.log, options: o.options });
   const scheduler = o.scheduler === false ? undefined
     : new Scheduler({ client: schedClient, informers: manager.ctx.informers, logger: o.log });
-  await manager.start();
-  await scheduler?.start();
-  o.log?.(`control loops running: ${manager.controllers.map((c) => c.name).join(', ')}${scheduler ? ', scheduler' : ''}`);
+  // Start-up waits for the informer caches, but never holds the apiserver hostage: after
+  // `waitMs` the loops keep starting in the background.
+  let failed: unknown;
+  const started = (async () => {
+    await manager.start();
+    await scheduler?.start();
+    o.log?.(`control loops running: ${manager.controllers.map((c) => c.name).join(', ')}${scheduler ? ', scheduler' : ''}`);
+  })().catch((e) => { failed = e; o.log?.(`control loops failed to start: ${(e as Error).message}`); });
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([started, new Promise<void>((r) => { timer = setTimeout(r, o.waitMs ?? 10_000); })]);
+  clearTimeout(timer);
+  if (failed) throw failed;
   return {
     manager,
     scheduler,
+    started,
     async stop() {
       await scheduler?.stop();
       await manager.stop();
+      await started;
     },
   };
 }
