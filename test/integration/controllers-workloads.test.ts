@@ -106,4 +106,15 @@ spec:
       && (await c.kubectl(['get', 'configmap', 'kube-root-ca.crt', '-n', 'team-a'])).code === 0, 30_000, 'default SA and root CA');
     expect(await c.kubectlOk(['get', 'configmap', 'kube-root-ca.crt', '-n', 'team-a', '-o', 'jsonpath={.data.ca\\.crt}'])).toContain('BEGIN CERTIFICATE');
   }, 120_000);
+
+  it('deleting a namespace with a running Deployment removes everything, then the namespace', async () => {
+    await c.kubectlOk(['create', 'namespace', 'doomed']);
+    await c.kubectlOk(['-n', 'doomed', 'create', 'deployment', 'web', '--image=busybox', '--replicas=3']);
+    expect(await c.kubectlOk(['-n', 'doomed', 'rollout', 'status', 'deployment/web', '--timeout=60s'], { timeoutMs: 70_000 })).toContain('successfully rolled out');
+    await c.kubectlOk(['delete', 'namespace', 'doomed', '--wait=true', '--timeout=90s'], { timeoutMs: 100_000 });
+    const r = await c.kubectl(['get', 'namespace', 'doomed']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('NotFound');
+    expect((await client().list(R.pods, 'doomed')).items).toHaveLength(0);
+  }, 150_000);
 });

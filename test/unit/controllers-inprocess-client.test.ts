@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { ApiError, R, isConflict, isNotFound } from '../../server/controllers/client';
+import { InProcessClient, type LocalClientLike } from '../../server/controllers/inprocess-client';
+import { FakeCluster } from './helpers/fake-cluster';
+
+/** The apiserver's own error shape: `code` is the reason, `httpStatus` the HTTP status. */
+class ServerError extends Error {
+  constructor(readonly httpStatus: number, readonly code: string, message: string) { super(message); }
+}
+
+describe('InProcessClient', () => {
+  it('passes calls through and translates the apiserver errors into ApiError', async () => {
+    const f = new FakeCluster();
+    const local = f as unknown as LocalClientLike;
+    const failing: LocalClientLike = {
+      ...local,
+      get: async () => { throw new ServerError(404, 'NotFound', 'pods "x" not found'); },
+      update: async () => { throw new ServerError(409, 'Conflict', 'the object has been modified'); },
+    } as LocalClientLike;
+    const c = new InProcessClient(failing);
+    const err = await c.get(R.pods, 'default', 'x').catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ httpStatus: 404, code: 'NotFound', reason: 'NotFound', message: 'pods "x" not found' });
+    expect(isNotFound(err)).toBe(true);
+    expect(isConflict(await c.update(R.pods, { metadata: { name: 'x', namespace: 'default' } }).catch((e) => e))).toBe(true);
+    const ok = new InProcessClient(local);
+    const created = await ok.create(R.configmaps, 'default', { metadata: { name: 'a' }, data: {} });
+    expect((await ok.get(R.configmaps, 'default', 'a')).metadata.uid).toBe(created.metadata.uid);
+    // Non-API errors pass through untouched.
+    const boom = new InProcessClient({ ...local, list: async () => { throw new TypeError('bug'); } } as LocalClientLike);
+    expect(await boom.list(R.pods, undefined).catch((e) => e)).toBeInstanceOf(TypeError);
+  });
+});
