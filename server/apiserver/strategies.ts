@@ -12,6 +12,8 @@ export interface RegistryHooks {
   crdChanged?: () => Promise<void>;
   /** Seconds an Event lives in the store (kube-apiserver --event-ttl; 3600 by default). */
   eventTtlSeconds?: number;
+  /** RBAC's escalation check on role and binding writes (server/auth/escalation.ts); throws a 403. */
+  rbacWriteCheck?: (kind: string, obj: any, user: WriteContext['user']) => void;
 }
 
 export interface StrategyEnv { store: Store; hooks: RegistryHooks }
@@ -196,6 +198,14 @@ const eventsV1Strategy: Strategy = {
 
 const createOnUpdate: Strategy = { allowCreateOnUpdate: true };
 
+/** Roles and bindings: nobody grants what they do not hold (upstream's escalation prevention). */
+function rbacStrategy(kind: string): Strategy {
+  return {
+    prepareForCreate(obj, env, ctx) { env.hooks.rbacWriteCheck?.(kind, obj, ctx.user); },
+    prepareForUpdate(obj, _old, env, ctx) { env.hooks.rbacWriteCheck?.(kind, obj, ctx.user); },
+  };
+}
+
 const byKind: Record<string, Strategy> = {
   '/Pod': podStrategy,
   '/Namespace': namespaceStrategy,
@@ -207,6 +217,10 @@ const byKind: Record<string, Strategy> = {
   '/Endpoints': createOnUpdate,
   'coordination.k8s.io/Lease': createOnUpdate,
   'apiextensions.k8s.io/CustomResourceDefinition': crdStrategy,
+  'rbac.authorization.k8s.io/Role': rbacStrategy('Role'),
+  'rbac.authorization.k8s.io/ClusterRole': rbacStrategy('ClusterRole'),
+  'rbac.authorization.k8s.io/RoleBinding': rbacStrategy('RoleBinding'),
+  'rbac.authorization.k8s.io/ClusterRoleBinding': rbacStrategy('ClusterRoleBinding'),
 };
 
 const none: Strategy = {};

@@ -7,6 +7,7 @@ import type { ServedResource } from '../apiserver/resources';
 import { RbacAuthorizer, type RbacKind } from './rbac';
 import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './bootstrap';
 import { aggregateClusterRoles } from './aggregation';
+import { checkRbacWrite } from './escalation';
 
 export { RbacAuthorizer, PRIVILEGED_GROUP, type Authorizer, type Decision, type SubjectRules } from './rbac';
 export type { RequestAttributes, PolicyRule } from './rules';
@@ -28,6 +29,7 @@ function policyContext(): WriteContext {
 
 export function createRbac(registry: Registry, log: (m: string) => void = () => undefined): RbacHandle {
   const authorizer = new RbacAuthorizer();
+  registry.hooks.rbacWriteCheck = (kind, obj, user) => checkRbacWrite(authorizer, kind, obj, user);
   let stopped = false;
   let aggregating = false;
   let again = false;

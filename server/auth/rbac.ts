@@ -68,6 +68,12 @@ export class RbacAuthorizer implements Authorizer {
   /** Called with every ClusterRole change (the aggregation loop listens). */
   onClusterRoleChange(fn: () => void): void { this.clusterRoleListeners.push(fn); }
 
+  /** The rules of a Role (in `namespace`) or ClusterRole; undefined when it does not exist. */
+  roleRules(kind: string, namespace: string | undefined, name: string): PolicyRule[] | undefined {
+    const r = kind === 'ClusterRole' ? this.clusterRoles.get(name) : kind === 'Role' && namespace ? this.roles.get(`${namespace}/${name}`) : undefined;
+    return r ? (r.rules ?? []) : undefined;
+  }
+
   /** Every ClusterRole held (shared objects: never mutate). */
   allClusterRoles(): any[] { return [...this.clusterRoles.values()]; }
 

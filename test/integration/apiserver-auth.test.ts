@@ -118,6 +118,20 @@ describe('RBAC', () => {
     expect(g.stderr).toContain('groups "system:masters" is forbidden: User "alice" cannot impersonate resource "groups" in API group "" at the cluster scope');
   });
 
+  it('lets a namespace admin grant what they hold, never more', async () => {
+    await c.kubectlOk(['create', 'namespace', 'team']);
+    await c.kubectlOk(['create', 'rolebinding', 'bob-admin', '--clusterrole=admin', '--user=bob', '-n', 'team']);
+    await waitFor(async () => (await c.kubectl(['--kubeconfig', bobKubeconfig, 'get', 'rolebindings', '-n', 'team'])).code === 0, 10_000, 'bob is admin of team');
+    await c.kubectlOk(['--kubeconfig', bobKubeconfig, 'create', 'rolebinding', 'carol-view', '--clusterrole=view', '--user=carol', '-n', 'team']);
+    const escalate = await c.kubectl(['--kubeconfig', bobKubeconfig, 'create', 'rolebinding', 'bob-root', '--clusterrole=cluster-admin', '--user=bob', '-n', 'team']);
+    expect(escalate.code).not.toBe(0);
+    expect(escalate.stderr).toContain('rolebindings.rbac.authorization.k8s.io "bob-root" is forbidden: user "bob" (groups=["devs" "system:authenticated"]) is attempting to grant RBAC permissions not currently held:');
+    expect(escalate.stderr).toContain('{APIGroups:["*"], Resources:["*"], Verbs:["*"]}');
+    const role = await c.kubectl(['--kubeconfig', bobKubeconfig, 'create', 'role', 'node-reader', '--verb=get', '--resource=nodes', '-n', 'team']);
+    expect(role.stderr).toContain('is attempting to grant RBAC permissions not currently held:');
+    await c.kubectlOk(['--kubeconfig', bobKubeconfig, 'create', 'role', 'secret-reader', '--verb=get', '--resource=secrets', '-n', 'team']);
+  });
+
   it('answers SubjectAccessReview and LocalSubjectAccessReview for admins only', async () => {
     // --validate=false: kubectl finds no OpenAPI v3 schema for create-only review kinds (no PATCH operation carries their GVK).
     const sar = JSON.parse(await c.kubectlOk(['create', '--validate=false', '-o', 'json', '-f', '-'], {

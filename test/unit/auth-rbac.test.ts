@@ -103,3 +103,40 @@ describe('RbacAuthorizer', () => {
     expect(aggregatedRules(role, [role, r1, r2, r3])).toEqual([{ verbs: ['list'], apiGroups: [''], resources: ['pods'] }, { verbs: ['get'], apiGroups: [''], resources: ['pods'] }]);
   });
 });
+
+describe('escalation prevention', () => {
+  it('covers tuple by tuple, across several owner rules', async () => {
+    const { uncoveredRules } = await import('../../server/auth/escalation');
+    const owner = [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }, { verbs: ['list'], apiGroups: [''], resources: ['pods', 'services'] }];
+    expect(uncoveredRules(owner, [{ verbs: ['get', 'list'], apiGroups: [''], resources: ['pods'] }])).toEqual([]);
+    expect(uncoveredRules(owner, [{ verbs: ['get', 'list'], apiGroups: [''], resources: ['services'] }])).toEqual([{ verbs: ['get'], apiGroups: [''], resources: ['services'] }]);
+    // A name-restricted owner rule does not cover the whole resource; '*' needs '*'.
+    expect(uncoveredRules([{ verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: ['a'] }], [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'] }])).toHaveLength(1);
+    expect(uncoveredRules([{ verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: ['a'] }], [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'], resourceNames: ['a'] }])).toEqual([]);
+    expect(uncoveredRules(owner, [{ verbs: ['*'], apiGroups: [''], resources: ['pods'] }])).toHaveLength(1);
+    expect(uncoveredRules([{ verbs: ['*'], apiGroups: ['*'], resources: ['*/scale'] }], [{ verbs: ['update'], apiGroups: ['apps'], resources: ['deployments/scale'] }])).toEqual([]);
+    expect(uncoveredRules([{ verbs: ['get'], nonResourceURLs: ['/apis/*'] }], [{ verbs: ['get'], nonResourceURLs: ['/apis/apps', '/healthz'] }])).toEqual([{ verbs: ['get'], nonResourceURLs: ['/healthz'] }]);
+  });
+
+  it('lets a namespace admin grant view but not cluster-admin', async () => {
+    const { checkRbacWrite } = await import('../../server/auth/escalation');
+    const a = new RbacAuthorizer();
+    for (const r of bootstrapClusterRoles()) a.upsert('ClusterRole', r);
+    for (const b of bootstrapClusterRoleBindings()) a.upsert('ClusterRoleBinding', b);
+    for (let i = 0; i < 3; i++) for (const r of a.allClusterRoles()) if (r.aggregationRule) a.upsert('ClusterRole', { ...r, rules: aggregatedRules(r, a.allClusterRoles()) });
+    a.upsert('RoleBinding', { metadata: { name: 'bob-admin', namespace: 'team' }, roleRef: { kind: 'ClusterRole', name: 'admin' }, subjects: [{ kind: 'User', name: 'bob' }] });
+    const bob = user('bob');
+    const binding = (role: string, ns = 'team') => ({ metadata: { name: 'x', namespace: ns }, roleRef: { kind: 'ClusterRole', name: role }, subjects: [{ kind: 'User', name: 'carol' }] });
+    expect(() => checkRbacWrite(a, 'RoleBinding', binding('view'), bob)).not.toThrow();
+    expect(() => checkRbacWrite(a, 'RoleBinding', binding('edit'), bob)).not.toThrow();
+    expect(() => checkRbacWrite(a, 'RoleBinding', binding('view', 'other'), bob)).toThrow(/is attempting to grant RBAC permissions not currently held/);
+    expect(() => checkRbacWrite(a, 'RoleBinding', binding('cluster-admin'), bob)).toThrow(/rolebindings\.rbac\.authorization\.k8s\.io "x" is forbidden: user "bob" \(groups=\["system:authenticated"\]\) is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\["\*"\], Resources:\["\*"\], Verbs:\["\*"\]\}/);
+    expect(() => checkRbacWrite(a, 'Role', { metadata: { name: 'r', namespace: 'team' }, rules: [{ verbs: ['get'], apiGroups: [''], resources: ['secrets'] }] }, bob)).not.toThrow();
+    expect(() => checkRbacWrite(a, 'Role', { metadata: { name: 'r', namespace: 'team' }, rules: [{ verbs: ['get'], apiGroups: [''], resources: ['nodes'] }] }, bob)).toThrow(/Resources:\["nodes"\]/);
+    // `bind` on a role, or `escalate` on roles, lifts the check.
+    a.upsert('Role', { metadata: { name: 'binder', namespace: 'team' }, rules: [{ verbs: ['bind'], apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], resourceNames: ['cluster-admin'] }] });
+    a.upsert('RoleBinding', { metadata: { name: 'bob-binder', namespace: 'team' }, roleRef: { kind: 'Role', name: 'binder' }, subjects: [{ kind: 'User', name: 'bob' }] });
+    expect(() => checkRbacWrite(a, 'RoleBinding', binding('cluster-admin'), bob)).not.toThrow();
+    expect(() => checkRbacWrite(a, 'RoleBinding', binding('cluster-admin'), user('root', 'system:masters'))).not.toThrow();
+  });
+});
