@@ -8,6 +8,7 @@ import { RbacAuthorizer, type RbacKind } from './rbac';
 import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './bootstrap';
 import { aggregateClusterRoles } from './aggregation';
 import { checkRbacWrite } from './escalation';
+import { ruleKey } from './rules';
 
 export { RbacAuthorizer, PRIVILEGED_GROUP, type Authorizer, type Decision, type SubjectRules } from './rbac';
 export type { RequestAttributes, PolicyRule } from './rules';
@@ -25,6 +26,16 @@ export interface RbacHandle {
 
 function policyContext(): WriteContext {
   return { user: { username: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] }, fieldManager: 'kube-apiserver', fieldValidation: 'Ignore', warnings: [] };
+}
+
+/** `current` with the bootstrap object's missing rules (roles) or subjects (bindings) added; undefined when nothing is missing. */
+export function reconcileBootstrap(current: any, bootstrap: any): any | undefined {
+  const field = bootstrap.kind === 'ClusterRole' ? 'rules' : 'subjects';
+  const have: any[] = current[field] ?? [];
+  const keys = new Set(have.map((x) => (field === 'rules' ? ruleKey(x) : `${x.kind}|${x.namespace ?? ''}|${x.name}`)));
+  const missing = (bootstrap[field] ?? []).filter((x: any) => !keys.has(field === 'rules' ? ruleKey(x) : `${x.kind}|${x.namespace ?? ''}|${x.name}`));
+  if (missing.length === 0) return undefined;
+  return { ...current, [field]: [...have, ...missing] };
 }
 
 export function createRbac(registry: Registry, log: (m: string) => void = () => undefined): RbacHandle {
@@ -69,13 +80,26 @@ export function createRbac(registry: Registry, log: (m: string) => void = () => 
     })();
   };
 
+  // Upstream's reconciliation of the bootstrap policy: a missing object is created; one still
+  // annotated autoupdate=true gets the rules and subjects a newer orch added (nothing is removed).
   const ensure = async (res: ServedResource, obj: any): Promise<void> => {
-    if (await registry.getRaw(res, undefined, obj.metadata.name)) return;
-    try {
-      await registry.create(res, undefined, obj, policyContext());
-    } catch (err) {
-      if ((err as { httpStatus?: number }).httpStatus !== 409) throw err;
+    const existing = (await registry.getRaw(res, undefined, obj.metadata.name))?.obj;
+    if (!existing) {
+      try {
+        await registry.create(res, undefined, obj, policyContext());
+      } catch (err) {
+        if ((err as { httpStatus?: number }).httpStatus !== 409) throw err;
+      }
+      return;
     }
+    const wantsUpdate = (cur: any): boolean => cur.metadata.annotations?.['rbac.authorization.kubernetes.io/autoupdate'] === 'true';
+    if (!wantsUpdate(existing) || (obj.kind === 'ClusterRole' && obj.aggregationRule)) return;
+    const merged = reconcileBootstrap(existing, obj);
+    if (!merged) return;
+    await registry.guaranteedUpdate(res, undefined, obj.metadata.name, async (cur) => {
+      if (!cur || !wantsUpdate(cur)) return cur;
+      return reconcileBootstrap(cur, obj) ?? cur;
+    }, policyContext()).catch((err) => log(`bootstrap policy ${obj.kind} ${obj.metadata.name}: ${(err as Error).message}`));
   };
 
   return {

@@ -166,3 +166,20 @@ describe('RBAC', () => {
     }, 10_000, 'admin aggregates widgets-view through edit');
   });
 });
+
+describe('bootstrap policy across restarts', () => {
+  it('restores removed bootstrap rules and subjects unless autoupdate is off', async () => {
+    // Strip system:basic-user's rules and system:discovery's subjects, and opt public-info-viewer out.
+    await c.kubectlOk(['patch', 'clusterrole', 'system:basic-user', '--type=json', '-p', '[{"op":"replace","path":"/rules","value":[]}]']);
+    await c.kubectlOk(['patch', 'clusterrolebinding', 'system:discovery', '--type=json', '-p', '[{"op":"replace","path":"/subjects","value":[]}]']);
+    await c.kubectlOk(['annotate', '--overwrite', 'clusterrole', 'system:public-info-viewer', 'rbac.authorization.kubernetes.io/autoupdate=false']);
+    await c.kubectlOk(['patch', 'clusterrole', 'system:public-info-viewer', '--type=json', '-p', '[{"op":"replace","path":"/rules","value":[]}]']);
+    await c.restart();
+    const basic = JSON.parse(await c.kubectlOk(['get', 'clusterrole', 'system:basic-user', '-o', 'json']));
+    expect(basic.rules.flatMap((r: any) => r.resources)).toContain('selfsubjectaccessreviews');
+    const disc = JSON.parse(await c.kubectlOk(['get', 'clusterrolebinding', 'system:discovery', '-o', 'json']));
+    expect(disc.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:authenticated' }]);
+    const piv = JSON.parse(await c.kubectlOk(['get', 'clusterrole', 'system:public-info-viewer', '-o', 'json']));
+    expect(piv.rules ?? []).toEqual([]);
+  });
+});
