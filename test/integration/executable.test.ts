@@ -12,9 +12,10 @@ import { buildProgram } from '../../cmd/orch';
 import { cacheBaseCandidates } from '../../cmd/native-addons';
 import type { HostReport } from '../../cmd/host-checks';
 import { datastorePath } from '../../server/datastore';
+import { builtExecutable, ensureBuiltExecutable } from './helpers/executable';
 
 const root = path.resolve(__dirname, '..', '..');
-const built = path.join(root, 'dist', 'orch');
+const built = builtExecutable;
 const RUN_TIMEOUT_MS = 30_000;
 const addonSources = {
   'better_sqlite3.node': path.join(root, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'),
@@ -28,14 +29,14 @@ let cacheHome: string;
 
 interface RunResult { code: number | null; stdout: string; stderr: string }
 
-function run(args: string[], opts: { cache?: string; cwd?: string; input?: string } = {}): Promise<RunResult> {
+function run(args: string[], opts: { cache?: string; cwd?: string; input?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(exe, args, {
       cwd: opts.cwd ?? path.dirname(exe),
       timeout: RUN_TIMEOUT_MS,
       maxBuffer: 16 << 20,
       // HOME stays: defaults shown in --help (kubeconfig paths) must match the source's.
-      env: { ...process.env, XDG_CACHE_HOME: opts.cache ?? cacheHome, NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: { ...process.env, XDG_CACHE_HOME: opts.cache ?? cacheHome, NO_COLOR: '1', FORCE_COLOR: '0', ...opts.env },
     }, (err, stdout, stderr) => {
       if (err && typeof err.code !== 'number') return reject(err);
       resolve({ code: err ? (err.code as unknown as number) : 0, stdout, stderr });
@@ -48,27 +49,6 @@ async function ok(args: string[], opts?: Parameters<typeof run>[1]): Promise<str
   const r = await run(args, opts);
   if (r.code !== 0) throw new Error(`orch ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
   return r.stdout;
-}
-
-/** The newest source file the executable is built from: a dist/orch older than it is stale. */
-function newestSource(): { file: string; mtimeMs: number } {
-  const lock = path.join(root, 'package-lock.json');
-  let newest = { file: lock, mtimeMs: fs.statSync(lock).mtimeMs };
-  const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) {
-        if (p !== path.join(root, 'build', 'out')) walk(p);
-      } else if (/\.(ts|mjs|cjs|js|json)$/.test(e.name)) {
-        const mtimeMs = fs.statSync(p).mtimeMs;
-        if (mtimeMs > newest.mtimeMs) newest = { file: p, mtimeMs };
-      }
-    }
-  };
-  for (const d of ['cmd', 'server', 'agent', 'embedded-store', 'runtime', 'netproxy', 'api', 'build']) {
-    if (fs.existsSync(path.join(root, d))) walk(path.join(root, d));
-  }
-  return newest;
 }
 
 function versionedCacheDir(base: string): string {
@@ -88,21 +68,14 @@ function expectAddonsExtracted(dir: string): void {
 
 const stripAnsi = (s: string): string => s.replace(/\u001b\[[0-9;]*m/g, '');
 
+/** Every command a user can see (hidden ones such as `shim` have no help). */
 function allCommands(cmd: Command, trail: string[] = []): { path: string[]; cmd: Command }[] {
-  return cmd.commands.flatMap((c) => [{ path: [...trail, c.name()], cmd: c }, ...allCommands(c, [...trail, c.name()])]);
+  return cmd.createHelp().visibleCommands(cmd).flatMap((c) => [{ path: [...trail, c.name()], cmd: c }, ...allCommands(c, [...trail, c.name()])]);
 }
 
 beforeAll(() => {
-  if (!fs.existsSync(built)) {
-    throw new Error(`${built} is missing: run \`npm run build\` first (the CI script does, before npm test)`);
-  }
-  const newest = newestSource();
-  if (fs.statSync(built).mtimeMs < newest.mtimeMs) {
-    // Sources changed since the last build: test what they make, not an old executable.
-    console.log(`dist/orch is older than ${path.relative(root, newest.file)}: rebuilding`);
-    const r = spawnSync(process.execPath, [path.join(root, 'build', 'build.mjs')], { cwd: root, encoding: 'utf8', timeout: 300_000 });
-    if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}${r.stderr}`);
-  }
+  // Rebuilt when sources changed since the last build: test what they make, not an old executable.
+  ensureBuiltExecutable();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-test-exe-'));
   fs.mkdirSync(path.join(tmp, 'bin'));
   exe = path.join(tmp, 'bin', 'orch');
@@ -119,6 +92,26 @@ describe('dist/orch, the single executable', () => {
   it('prints its version from a directory holding nothing but itself', async () => {
     expect(fs.readdirSync(path.dirname(exe))).toEqual(['orch']);
     expect(await ok(['--version'])).toBe(`orch version ${GIT_VERSION} (${ORCH_VERSION})\n`);
+  }, 60_000);
+
+  it('evaluates the shim bundle for `orch shim` and the CLI bundle otherwise, each with an accepted code cache', async () => {
+    const trace = /^orch sea: (cli|shim) bundle (\d+) bytes, code cache (\d+) bytes (\w+)$/m;
+    const cli = await run(['--version'], { env: { ORCH_SEA_TRACE: '1' } });
+    expect(cli.code).toBe(0);
+    const [, cliName, cliBytes, cliCache, cliVerdict] = trace.exec(cli.stderr) ?? [];
+    expect({ name: cliName, verdict: cliVerdict }).toEqual({ name: 'cli', verdict: 'accepted' });
+    expect(Number(cliCache)).toBeGreaterThan(0);
+    // Hidden mode: with no --pool-socket the shim prints its usage and exits 2, as from source.
+    const shim = await run(['shim'], { env: { ORCH_SEA_TRACE: '1' } });
+    expect(shim.code).toBe(2);
+    expect(shim.stderr).toContain('usage: orch shim --pool-socket PATH');
+    const [, shimName, shimBytes, shimCache, shimVerdict] = trace.exec(shim.stderr) ?? [];
+    expect({ name: shimName, verdict: shimVerdict }).toEqual({ name: 'shim', verdict: 'accepted' });
+    expect(Number(shimCache)).toBeGreaterThan(0);
+    // The point of the split: a shim (one per container) compiles a small fraction of the CLI.
+    expect(Number(shimBytes)).toBeLessThan(Number(cliBytes) / 20);
+    // Without the trace variable nothing extra is printed.
+    expect((await run(['--version'])).stderr).toBe('');
   }, 60_000);
 
   it('prints the same help as the source for every command', async () => {
