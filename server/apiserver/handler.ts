@@ -144,8 +144,10 @@ export class ApiHandler {
     }
     const rr = parsed;
     const verb = this.verbOf(method, rr, q);
-    const decision = this.o.authorizer.authorize(user, { verb, group: rr.res.group, resource: rr.res.plural, subresource: rr.subresource, namespace: rr.namespace, name: rr.name });
-    if (!decision.allowed) throw forbidden(user.username, verb, rr.res.plural, rr.res.group, rr.res.namespaced ? rr.namespace : undefined, rr.name, rr.subresource);
+    // A namespace is authorized within itself (upstream's RequestInfo), so a RoleBinding may grant reading it.
+    const authzNamespace = rr.res.group === '' && rr.res.plural === 'namespaces' ? rr.name : rr.namespace;
+    const decision = this.o.authorizer.authorize(user, { verb, group: rr.res.group, resource: rr.res.plural, subresource: rr.subresource, namespace: authzNamespace, name: rr.name });
+    if (!decision.allowed) throw forbidden(user.username, verb, rr.res.plural, rr.res.group, rr.res.namespaced || authzNamespace ? authzNamespace : undefined, rr.name, rr.subresource);
 
     if (verb === 'watch') return this.serveWatch(req, res, upgrade, rr, q);
     if (!res) throw badRequest('only watch requests may upgrade to WebSocket');

@@ -71,6 +71,10 @@ describe('RBAC', () => {
     expect(secrets.stderr).toContain('User "alice" cannot list resource "secrets"');
     const other = await c.kubectl(['--kubeconfig', aliceKubeconfig, 'get', 'pods', '-n', 'kube-system']);
     expect(other.stderr).toContain('in the namespace "kube-system"');
+    // view's namespaces rule lets alice read the namespace she is bound in, and only that one.
+    expect(await c.kubectlOk(['--kubeconfig', aliceKubeconfig, 'get', 'namespace', 'default', '-o', 'name'])).toContain('namespace/default');
+    const ns = await c.kubectl(['--kubeconfig', aliceKubeconfig, 'get', 'namespace', 'kube-system']);
+    expect(ns.stderr).toContain('namespaces "kube-system" is forbidden: User "alice" cannot get resource "namespaces" in API group "" in the namespace "kube-system"');
   });
 
   it('answers kubectl auth can-i, with --as, --as-group and --list', async () => {
