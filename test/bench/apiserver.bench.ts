@@ -5,6 +5,7 @@
 // cmd/orch.ts server` from the sources, or `ORCH_BENCH_SERVER=dist` for dist/orch (one process,
 // what users run). ORCH_BENCH_NODE_ARGS adds node flags in source mode (e.g. --cpu-prof).
 // Peer figure: the Kubernetes SLO for mutating calls is p99 <= 1 s.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,17 @@ function pct(xs: number[], p: number): number {
 }
 
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ');
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** CPU time (user + system, all threads) a process has used, in ms. */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+  } catch { return 0; }
+}
+const ownCpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
 async function main(): Promise<void> {
   const dist = process.env.ORCH_BENCH_SERVER === 'dist';
@@ -52,6 +64,12 @@ async function main(): Promise<void> {
   };
   await new Promise((r) => setTimeout(r, 2000));
   const idleRss = Math.round(rssMiB(serverPid));
+  // V8 returns the young generation that start-up grew only after ~30 s without work (its memory
+  // reducer): the settled idle figure is what a server that sits idle keeps.
+  const settleMs = Number(process.env.ORCH_BENCH_IDLE_SETTLE_MS ?? 35_000);
+  await new Promise((r) => setTimeout(r, settleMs));
+  const settledRss = Math.round(rssMiB(serverPid));
+  console.log(`server RSS idle: ${idleRss} MB 2 s after ready, ${settledRss} MB after ${Math.round((settleMs + 2000) / 1000)} s idle; load average ${load()}`);
   await call('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });
 
   const cm = (name: string): any => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { bench: 'yes' } }, data: { a: 'x'.repeat(200) } });
@@ -83,7 +101,10 @@ async function main(): Promise<void> {
       const n = conc === 1 ? 200 : kind === 'pods' ? 1000 : 2000;
       const mk = kind === 'configmaps' ? cm : pod;
       const base = `r${round}-`;
+      // CPU per create, server (all its threads) and this client, from /proc: less swayed by host load than rates.
+      const [s0, b0] = [cpuMs(serverPid), ownCpuMs()];
       const c = await run(conc, n, (i) => call('POST', `/api/v1/namespaces/bench/${kind}`, mk(`${base}${i}`)));
+      const [serverUs, clientUs] = [Math.round(((cpuMs(serverPid) - s0) * 1000) / n), Math.round(((ownCpuMs() - b0) * 1000) / n)];
       const g = await run(conc, n, (i) => call('GET', `/api/v1/namespaces/bench/${kind}/${base}${i}`));
       // Read-modify-write with a retry on 409: the scheduler and controllers write pods too.
       const u = await run(conc, n, async (i) => {
@@ -96,8 +117,8 @@ async function main(): Promise<void> {
         }
       });
       const l = await run(conc, conc === 1 ? 10 : 40, () => call('GET', `/api/v1/namespaces/bench/${kind}?limit=500`));
-      console.log(`${kind} c=${conc}: create ${c.rate}/s (p50 ${c.p50} ms, p99 ${c.p99} ms); get ${g.rate}/s (p99 ${g.p99} ms); get+update ${u.rate}/s (p99 ${u.p99} ms); list(500) ${l.rate}/s (p99 ${l.p99} ms)`);
-      if (kind === 'configmaps' && conc === 64) { figures.creates_per_s_64 = c.rate; figures.gets_per_s_64 = g.rate; }
+      console.log(`${kind} c=${conc}: create ${c.rate}/s (p50 ${c.p50} ms, p99 ${c.p99} ms; CPU per create: server ${serverUs} µs, client ${clientUs} µs); get ${g.rate}/s (p99 ${g.p99} ms); get+update ${u.rate}/s (p99 ${u.p99} ms); list(500) ${l.rate}/s (p99 ${l.p99} ms)`);
+      if (kind === 'configmaps' && conc === 64) { figures.creates_per_s_64 = c.rate; figures.gets_per_s_64 = g.rate; figures.server_cpu_us_per_create_64 = serverUs; }
     }
   }
   const loadedRss = Math.round(rssMiB(serverPid));
@@ -163,6 +184,7 @@ async function main(): Promise<void> {
   const finalRss = Math.round(rssMiB(serverPid));
   console.log(`server RSS (pid ${serverPid}): idle ${idleRss} MB, after the throughput phases ${loadedRss} MB, at the end ${finalRss} MB (target idle < 100 MB)`);
   figures.idle_rss_mb = idleRss;
+  figures.settled_idle_rss_mb = settledRss;
   figures.loaded_rss_mb = Math.max(loadedRss, finalRss);
   await agent.close();
   await watchAgent.destroy();
@@ -170,7 +192,7 @@ async function main(): Promise<void> {
   // The server process (and its process group) must be gone: checked by PID and start time.
   if (processAlive(serverPid, server.startTime)) throw new Error(`server process ${serverPid} outlived stop()`);
   console.log(`server process ${serverPid} ended; load average at the end ${load()}`);
-  console.log(`apiserver: creates_per_s_64=${figures.creates_per_s_64} gets_per_s_64=${figures.gets_per_s_64} p99_mutating_ms_at_200rps=${figures.p99_mutating_ms_at_200rps} watch100_p99_ms=${figures.watch100_p99_ms} idle_rss_mb=${figures.idle_rss_mb} loaded_rss_mb=${figures.loaded_rss_mb}`);
+  console.log(`apiserver: creates_per_s_64=${figures.creates_per_s_64} gets_per_s_64=${figures.gets_per_s_64} p99_mutating_ms_at_200rps=${figures.p99_mutating_ms_at_200rps} watch100_p99_ms=${figures.watch100_p99_ms} idle_rss_mb=${figures.idle_rss_mb} settled_idle_rss_mb=${figures.settled_idle_rss_mb} loaded_rss_mb=${figures.loaded_rss_mb} server_cpu_us_per_create_64=${figures.server_cpu_us_per_create_64}`);
   process.exit(0);
 }
 
