@@ -95,6 +95,12 @@ describe('ServiceAccount tokens', () => {
     expect(after.code).not.toBe(0);
     expect(after.stderr).toMatch(/Unauthorized|You must be logged in/);
     expect((await tokenReview(token)).status.authenticated).toBeUndefined();
+    // A token bound to a Secret lives as long as the Secret.
+    await c.kubectlOk(['create', 'secret', 'generic', 'anchor', '--from-literal=a=b']);
+    const secretToken = (await c.kubectlOk(['create', 'token', 'default', '--bound-object-kind=Secret', '--bound-object-name=anchor'])).trim();
+    expect((await tokenReview(secretToken)).status.authenticated).toBe(true);
+    await c.kubectlOk(['delete', 'secret', 'anchor']);
+    expect((await tokenReview(secretToken)).status.authenticated).toBeUndefined();
     // Binding to a pod that does not exist, or to another kind, fails like upstream.
     expect((await c.kubectl(['create', 'token', 'default', '--bound-object-kind=Pod', '--bound-object-name=ghost'])).stderr).toContain('pods "ghost" not found');
     await c.kubectlOk(['create', 'sa', 'other']);
