@@ -20,6 +20,7 @@ import { toTable, wantsTable, tableForWatchEvent, wantsPartialMetadata, toPartia
 import type { OpenApiService } from './openapi';
 import { responseJson } from './written-json';
 import type { ReviewService } from './reviews';
+import { bindPod } from './binding';
 
 /** Go's strconv.ParseBool: the Python client sends `True`. */
 export function parseBool(v: string | null | undefined): boolean | undefined {
@@ -385,18 +386,7 @@ export class ApiHandler {
     const ctx = this.writeContext(q, user, req);
     const binding = decodeObjectBody(await readBody(req), req.headers['content-type'], false).obj;
     const podName = rr.name ?? binding?.metadata?.name;
-    const node = binding?.target?.name;
-    if (!node) throw new ApiError(422, 'Invalid', `Binding "${podName}" is invalid: target.name: Required value`, { kind: 'Binding', name: podName, causes: [{ reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' }] });
-    const pods = this.o.registry.resource('', 'pods');
-    await this.o.registry.guaranteedUpdate(pods, rr.namespace, podName, async (pod) => {
-      if (!pod) throw notFound404(podName);
-      if (pod.metadata.deletionTimestamp) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${podName}": pod ${podName} is being deleted, cannot be assigned to a host`, { name: podName, kind: 'pods/binding' });
-      if (pod.spec?.nodeName) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${podName}": pod ${podName} is already assigned to node "${pod.spec.nodeName}"`, { name: podName, kind: 'pods/binding' });
-      pod.spec.nodeName = node;
-      pod.status = pod.status ?? {};
-      pod.status.conditions = [...(pod.status.conditions ?? []).filter((c: any) => c.type !== 'PodScheduled'), { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') }];
-      return pod;
-    }, ctx, 'binding');
+    await bindPod(this.o.registry, rr.namespace, podName, binding, ctx);
     send(res, 201, successStatus());
   }
 

@@ -6,6 +6,7 @@ import type { DeleteOptions, ListOptions, Registry, UserInfo, WriteContext } fro
 import type { ResourceTable, ServedResource } from './resources';
 import { inProcessCopy, WatchClosedError } from './watchcache';
 import type { PatchType } from './patch';
+import { bindPod } from './binding';
 
 /** Names a resource the way server/controllers' ResourceRef does. */
 export interface LocalResourceRef { group: string; version: string; resource: string }
@@ -112,14 +113,7 @@ export class LocalClient {
   async createSubresource(r: LocalResourceRef, namespace: string, name: string, subresource: string, body: any): Promise<unknown> {
     const res = this.res(r);
     if (res.plural === 'pods' && subresource === 'binding') {
-      const node = body?.target?.name;
-      if (!node) throw new ApiError(422, 'Invalid', `Binding "${name}" is invalid: target.name: Required value`);
-      await this.registry.guaranteedUpdate(res, namespace, name, async (pod) => {
-        if (!pod) throw new ApiError(404, 'NotFound', `pods "${name}" not found`, { name, kind: 'pods' });
-        if (pod.spec?.nodeName) throw new ApiError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
-        pod.spec.nodeName = node;
-        return pod;
-      }, this.ctx(), 'binding');
+      await bindPod(this.registry, namespace, name, body, this.ctx());
       return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' };
     }
     throw badRequest(`subresource ${subresource} of ${res.plural} is not supported in-process`);

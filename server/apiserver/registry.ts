@@ -357,6 +357,8 @@ export class Registry {
 
   /** Shared tail of update/patch: subresource rules, metadata the server owns, defaults, validation, generation. */
   private async finishUpdate(res: ServedResource, current: any, next: any, ctx: WriteContext, subresource?: string): Promise<{ object: any; unchanged?: boolean; deleteNow?: boolean }> {
+    // pods/binding (binding.ts) made exactly its changes on a private copy; upstream writes it straight to storage.
+    if (subresource === 'binding') { delete next.metadata.resourceVersion; return { object: next }; }
     const strategy = strategyFor(res);
     let obj: any;
     if (subresource === 'status') {
