@@ -1,11 +1,16 @@
 // Container start latency and memory, orch next to Debian's runc on the same busybox rootfs, in
 // the same run. Everything happens inside a throwaway network namespace; all state is removed.
 //   npm run bench -- runtime
+// The shim is the esbuild bundle under plain node (as the tests run it); ORCH_BENCH_SHIM=dist uses
+// `dist/orch shim` for every phase. The 50-container memory phase also runs once with dist/orch's
+// shim in every run (private_mb_per_container_sea), dist/orch rebuilt first when it is stale;
+// ORCH_BENCH_SEA=<path> measures another orch executable there instead (an older build, say).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContainerRuntime, type ContainerRootfs } from '../../runtime/index';
-import { busyboxRootfs, enterTestNetns, removeTree, runId, shimCommand } from '../e2e/runtime-helpers';
+import { busyboxRootfs, enterTestNetns, removeTree, runId, shimCommand as bundleShimCommand } from '../e2e/runtime-helpers';
+import { ensureBuiltExecutable } from '../integration/helpers/executable';
 
 const RUNS = 50;
 const COLD_RUNS = 10;
@@ -33,10 +38,44 @@ function privateBytes(pid: number): number {
   return kb * 1024;
 }
 
+/** 50 long-running containers on a pool pre-warmed with 50 shims: start time and private memory. */
+async function longRunning(opts: { stateDir: string; cgroupParent: string; shim: string[]; sandboxId: string; image: ContainerRootfs }) {
+  const rt = await ContainerRuntime.open({ stateDir: opts.stateDir, cgroupParent: opts.cgroupParent, shimCommand: opts.shim, warmShims: LONG_RUNNING });
+  await rt.waitForWarmShims(120_000);
+  const t50 = process.hrtime.bigint();
+  const ids: string[] = [];
+  for (let i = 0; i < LONG_RUNNING; i++) {
+    const cid = await rt.createContainer(opts.sandboxId, { name: `long-${i}`, image: opts.image, command: ['sleep', '3600'] });
+    await rt.startContainer(cid);
+    ids.push(cid);
+  }
+  const start50 = ms(t50);
+  await rt.close(); // retire the idle warm shims before measuring
+  await new Promise((r) => setTimeout(r, 1000));
+  let shimBytes = 0;
+  let workloadBytes = 0;
+  for (const cid of ids) {
+    const st = rt.containerStatus(cid);
+    shimBytes += privateBytes(st.shimPid!);
+    workloadBytes += privateBytes(st.pid!);
+  }
+  const reopened = await ContainerRuntime.open({ stateDir: opts.stateDir, cgroupParent: opts.cgroupParent, warmShims: 0 });
+  for (const cid of ids) await reopened.removeContainer(cid);
+  await reopened.close();
+  const mib = (b: number) => b / LONG_RUNNING / 1048576;
+  return { start50, perContainerMb: mib(shimBytes + workloadBytes), shimMb: mib(shimBytes), workloadMb: mib(workloadBytes) };
+}
+
 async function main(): Promise<void> {
+  const seaShim = [process.env.ORCH_BENCH_SEA || ensureBuiltExecutable(), 'shim'];
+  const shimIsSea = process.env.ORCH_BENCH_SHIM === 'dist';
+  const shimCommand = () => (shimIsSea ? seaShim : bundleShimCommand());
   const id = runId();
   const stateDir = `/tmp/orch-bench-${id}`;
   const runcRoot = `/tmp/orch-bench-${id}-runc`;
+  // dist/orch's shims extract koffi's addon here (they inherit the variable), not to the machine's cache
+  const addonCache = `/tmp/orch-bench-${id}-cache`;
+  process.env.XDG_CACHE_HOME = addonCache;
   const leaveNetns = enterTestNetns(`orch-bench-${id}`);
   const rootfs = busyboxRootfs();
   const image: ContainerRootfs = { lowerDirs: [rootfs], config: { Env: ['PATH=/bin'] }, imageDigest: 'sha256:bench' };
@@ -110,35 +149,20 @@ async function main(): Promise<void> {
     }
     await rt.close();
 
-    // ---- 50 long-running containers: total start time and private memory ----
-    rt = await ContainerRuntime.open({ stateDir, cgroupParent: `orch-bench-${id}`, shimCommand: shimCommand(), warmShims: LONG_RUNNING });
-    await rt.waitForWarmShims(120_000);
-    const t50 = process.hrtime.bigint();
-    const ids: string[] = [];
-    for (let i = 0; i < LONG_RUNNING; i++) {
-      const cid = await rt.createContainer(sandboxId, { name: `long-${i}`, image, command: ['sleep', '3600'] });
-      await rt.startContainer(cid);
-      ids.push(cid);
-    }
-    const start50 = ms(t50);
-    await rt.close(); // retire the idle warm shims before measuring
-    await new Promise((r) => setTimeout(r, 1000));
-    let shimBytes = 0;
-    let workloadBytes = 0;
-    for (const cid of ids) {
-      const st = rt.containerStatus(cid);
-      shimBytes += privateBytes(st.shimPid!);
-      workloadBytes += privateBytes(st.pid!);
-    }
-    const perContainerMb = (shimBytes + workloadBytes) / LONG_RUNNING / (1024 * 1024);
+    // ---- 50 long-running containers: total start time and private memory; again with dist/orch's shim ----
+    const long = await longRunning({ stateDir, cgroupParent: `orch-bench-${id}`, shim: shimCommand(), sandboxId, image });
+    const longSea = shimIsSea ? long : await longRunning({ stateDir, cgroupParent: `orch-bench-${id}`, shim: seaShim, sandboxId, image });
+    const { start50, perContainerMb } = long;
 
+    console.log(`shim for the phases below: ${shimIsSea ? 'dist/orch shim (ORCH_BENCH_SHIM=dist)' : 'the shim bundle under plain node'}`);
     console.log(`orch  create+start (warm shim) to running: median ${fmt(median(startMs))} ms, p90 ${fmt(pct(startMs, 90))} ms over ${RUNS}`);
     console.log(`orch  create+start (warm shim) to /bin/true exited: median ${fmt(median(trueMs))} ms, p90 ${fmt(pct(trueMs, 90))} ms over ${RUNS}`);
     console.log(`orch  create+start (cold shim, node started on the critical path) to running: median ${fmt(median(coldMs))} ms over ${COLD_RUNS}`);
     console.log(`runc  run -d to running: median ${fmt(median(runcStart))} ms, p90 ${fmt(pct(runcStart, 90))} ms over ${RUNS}`);
     console.log(`runc  run /bin/true to exit: median ${fmt(median(runcTrue))} ms, p90 ${fmt(pct(runcTrue, 90))} ms over ${RUNS}`);
-    console.log(`orch  ${LONG_RUNNING} sleep containers: started in ${fmt(start50)} ms (pool pre-warmed with ${LONG_RUNNING} shims); private memory per container ${fmt(perContainerMb)} MiB (shim ${fmt(shimBytes / LONG_RUNNING / 1048576)} + workload ${fmt(workloadBytes / LONG_RUNNING / 1048576)})`);
-    console.log(`runtime: start_median_ms=${fmt(median(startMs))} true_exit_median_ms=${fmt(median(trueMs))} runc_start_median_ms=${fmt(median(runcStart))} private_mb_per_container=${fmt(perContainerMb)} start50_total_ms=${Math.round(start50)}`);
+    console.log(`orch  ${LONG_RUNNING} sleep containers: started in ${fmt(start50)} ms (pool pre-warmed with ${LONG_RUNNING} shims); private memory per container ${fmt(perContainerMb)} MiB (shim ${fmt(long.shimMb)} + workload ${fmt(long.workloadMb)})`);
+    console.log(`orch  ${LONG_RUNNING} sleep containers with ${seaShim.join(' ')}: started in ${fmt(longSea.start50)} ms; private memory per container ${fmt(longSea.perContainerMb)} MiB (shim ${fmt(longSea.shimMb)} + workload ${fmt(longSea.workloadMb)})`);
+    console.log(`runtime: start_median_ms=${fmt(median(startMs))} true_exit_median_ms=${fmt(median(trueMs))} runc_start_median_ms=${fmt(median(runcStart))} private_mb_per_container=${fmt(perContainerMb)} private_mb_per_container_sea=${fmt(longSea.perContainerMb)} start50_total_ms=${Math.round(start50)}`);
   } finally {
     if (rt) {
       const cleanup = await ContainerRuntime.open({ stateDir, cgroupParent: `orch-bench-${id}`, warmShims: 0 });
@@ -152,6 +176,7 @@ async function main(): Promise<void> {
       if (existsSync(d)) try { rmdirSync(d); } catch (err) { console.error(String(err)); }
     }
     rmSync(runcRoot, { recursive: true, force: true });
+    rmSync(addonCache, { recursive: true, force: true });
     removeTree(stateDir);
     leaveNetns();
   }
