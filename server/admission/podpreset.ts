@@ -20,6 +20,8 @@ export interface PodPresetResult {
   applied: string[];
   /** Why nothing was applied, when presets conflicted. */
   conflict?: string;
+  /** The presets that matched the pod (with a conflict, none of them was applied). */
+  matched?: string[];
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -60,7 +62,7 @@ export function applyPodPresets(pod: any, presets: any[]): PodPresetResult {
       if (!c.volumeMounts.length) delete c.volumeMounts;
     }
   }
-  if (errs.length) return { pod, applied: [], conflict: [...new Set(errs)].join('; ') };
+  if (errs.length) return { pod, applied: [], conflict: [...new Set(errs)].join('; '), matched: matching.map((p) => p.metadata.name) };
   out.metadata.annotations = { ...(out.metadata.annotations ?? {}) };
   for (const p of matching) out.metadata.annotations[`${ANNOTATION_PREFIX}${p.metadata.name}`] = String(p.metadata.resourceVersion ?? '');
   return { pod: out, applied: matching.map((p) => p.metadata.name) };

@@ -18,6 +18,7 @@ import { keyFromPem, type ServiceAccountKey } from '../serviceaccount/keys';
 import { EvictionService } from './eviction';
 import { LegacyTokenController } from '../serviceaccount/legacy-tokens';
 import { generateKeyPairSync } from 'node:crypto';
+import { PodAdmission } from '../admission';
 
 export { Registry, ResourceTable, ApiHandler, Authenticator, LocalClient };
 export type { UserInfo, WriteContext };
@@ -91,6 +92,9 @@ export function createApiServer(o: ApiServerOptions): ApiServer {
   });
   const tokenRequests = new TokenRequestService(registry, tokens);
   const eviction = new EvictionService(registry);
+  const podAdmission = new PodAdmission(registry, o.log);
+  registry.hooks.admitPodCreate = (pod, ctx) => podAdmission.admit(pod, ctx);
+  registry.hooks.podCreated = (pod) => podAdmission.created(pod);
   const legacyTokens = o.rootCAPem ? new LegacyTokenController(registry, tokens, o.rootCAPem, o.log) : undefined;
   const reviews = new ReviewService(authenticator, rbac.authorizer, tokens.apiAudiences);
   let isReady = false;
@@ -189,6 +193,7 @@ export function createApiServer(o: ApiServerOptions): ApiServer {
     await reloadCrds();
     jwks = JSON.stringify(await tokens.jwks());
     await rbac.start();
+    await podAdmission.start();
     await legacyTokens?.start();
     // Resume namespaces that were terminating when the server stopped.
     const nsRes = table.lookup('', 'v1', 'namespaces')!;
@@ -202,7 +207,7 @@ export function createApiServer(o: ApiServerOptions): ApiServer {
     registry, table, handler, authenticator, client, authorizer: rbac.authorizer, tokenRequests, eviction,
     ready: () => isReady,
     start,
-    stop: () => { stopped = true; rbac.stop(); legacyTokens?.stop(); handler.closeWatches(); registry.watchCache.stop(); },
+    stop: () => { stopped = true; rbac.stop(); podAdmission.stop(); legacyTokens?.stop(); handler.closeWatches(); registry.watchCache.stop(); },
   };
 }
 

@@ -14,6 +14,10 @@ export interface RegistryHooks {
   eventTtlSeconds?: number;
   /** RBAC's escalation check on role and binding writes (server/auth/escalation.ts); throws a 403. */
   rbacWriteCheck?: (kind: string, obj: any, user: WriteContext['user']) => void;
+  /** Mutating admission of a pod being created (server/admission): after defaults, before validation, dryRun too. */
+  admitPodCreate?: (pod: any, ctx: WriteContext) => void;
+  /** A created pod was stored (never on dryRun): admission's follow-ups, e.g. PodPreset conflict Events. */
+  podCreated?: (pod: any) => void;
 }
 
 export interface StrategyEnv { store: Store; hooks: RegistryHooks }
@@ -48,9 +52,11 @@ const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
 
 const podStrategy: Strategy = {
-  prepareForCreate(obj) {
+  prepareForCreate(obj, env, ctx) {
+    env.hooks.admitPodCreate?.(obj, ctx);
     obj.status = { phase: 'Pending', qosClass: qosClass(obj) };
   },
+  async afterCreate(obj, env) { env.hooks.podCreated?.(obj); },
   gracePeriod(pod, opts) {
     // Unscheduled or finished pods have nothing to stop: they go at once (upstream does the same).
     if (!pod.spec?.nodeName) return 0;
