@@ -149,6 +149,12 @@ await Promise.all(Object.entries(bundles).map(async ([name, b]) => {
   b.file = path.join(outDir, `orch-${name}.${tmpTag}.js`);
   const result = await esbuild.build({ ...bundleOptions, ...b.options, entryPoints: [b.entry], outfile: b.file });
   if (result.errors.length) throw new BuildError(`esbuild failed for the ${name} bundle`);
+  // esbuild escapes non-ASCII in strings but leaves it in comments and regular expressions
+  // (luxon's, cron-parser's). Escaped there too, the bundle is ASCII: V8 then holds it as a
+  // one-byte string (half the heap of a two-byte one) and sea-main.cjs decodes it as latin1, a copy.
+  const text = fs.readFileSync(b.file, 'utf8');
+  const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (ascii !== text) fs.writeFileSync(b.file, ascii);
 }));
 const bundleMs = performance.now() - bundleStarted;
 

@@ -43,8 +43,9 @@ function run() {
   const b = BUNDLES[name];
   let source;
   try {
-    // getRawAsset is a view of the executable's own mapping: decode once, copy nothing else.
-    source = Buffer.from(sea.getRawAsset(b.source)).toString('utf8');
+    // getRawAsset is a view of the executable's own mapping; the build made the bundles ASCII, so
+    // latin1 is exact and makes one copy into a one-byte string.
+    source = Buffer.from(sea.getRawAsset(b.source)).toString('latin1');
   } catch (err) {
     throw new SeaBootstrapError(`this executable carries no ${b.source} asset; rebuild it with npm run build`, { cause: err });
   }
