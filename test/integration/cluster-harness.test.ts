@@ -55,7 +55,7 @@ describe('child-mode test cluster', () => {
 
   for (const how of ['process.exit', 'SIGTERM', 'SIGKILL'] as const) {
     it(`the server does not outlive the test process ending by ${how}`, async () => {
-      const fixture = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test', 'integration', 'helpers', 'cluster-exit-fixture.ts'), how === 'process.exit' ? 'exit' : 'wait'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const fixture = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test', 'integration', 'helpers', 'cluster-exit-fixture.ts'), how === 'process.exit' ? 'exit' : 'wait'], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       fixture.stdout.on('data', (d: Buffer) => { out += d.toString(); });
@@ -66,6 +66,7 @@ describe('child-mode test cluster', () => {
         info = await waitFor(() => { const line = out.split('\n').find((l) => l.startsWith('{')); return line ? JSON.parse(line) : undefined; }, 60_000, `the fixture's server PID (stderr: ${err})`);
         started.push(info!);
         expect(processAlive(info!.pid, info!.startTime)).toBe(true);
+        if (how === 'process.exit') fixture.stdin.write('exit\n');
         if (how === 'SIGTERM') fixture.kill('SIGTERM');
         if (how === 'SIGKILL') fixture.kill('SIGKILL');
         await exited;
