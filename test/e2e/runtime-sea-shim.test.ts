@@ -2,7 +2,7 @@
 // by default inside dist/orch): the container runs, answers exec, and the shim stays small, because
 // dist/orch's bootstrap (build/sea-main.cjs) evaluates only the shim's bundle, not the whole CLI.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerRuntime, type ContainerRootfs } from '../../runtime/index';
@@ -17,12 +17,15 @@ const stateDir = `/tmp/${RUN}`;
  * the shim (before the bootstrap) measured 33 MiB, so this fails if that ever comes back.
  */
 const SHIM_PRIVATE_DIRTY_MAX_MIB = 16;
+/** After a 50 MB burst of output through the CRI log: measured 14-15 MiB (plain node alike). */
+const SHIM_AFTER_LOG_BURST_MAX_MIB = 24;
 
 let leaveNetns: () => void = () => undefined;
 let rt: ContainerRuntime | undefined;
 let exe: string;
 let cacheHome: string;
 let sandboxId: string;
+let image: ContainerRootfs;
 const savedEnv = { XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, ORCH_SEA_TRACE: process.env.ORCH_SEA_TRACE };
 
 /** smaps_rollup fields of one process, in KiB. */
@@ -46,6 +49,7 @@ describe('runtime: the shim is dist/orch itself', () => {
     leaveNetns = enterTestNetns(RUN);
     rt = await ContainerRuntime.open({ stateDir, cgroupParent: RUN, shimCommand: [exe, 'shim'], warmShims: 1 });
     sandboxId = rt.runPodSandbox({ name: 'sea', hostname: 'sea-host' }).id;
+    image = { lowerDirs: [busyboxRootfs()], config: { Env: ['PATH=/bin'] }, imageDigest: 'sha256:test' };
   }, 360_000);
 
   afterAll(async () => {
@@ -65,7 +69,6 @@ describe('runtime: the shim is dist/orch itself', () => {
   }, 60_000);
 
   it('runs a container, execs in it, and its shim stays under the memory bound', async () => {
-    const image: ContainerRootfs = { lowerDirs: [busyboxRootfs()], config: { Env: ['PATH=/bin'] }, imageDigest: 'sha256:test' };
     const cid = await rt!.createContainer(sandboxId, { name: 'web', image, command: ['sh', '-c', 'echo hello from $(hostname); exec sleep 3600'] });
     const st = await rt!.startContainer(cid);
     expect(st.state).toBe('running');
@@ -93,6 +96,21 @@ describe('runtime: the shim is dist/orch itself', () => {
 
     const stopped = await rt!.stopContainer(cid, 5);
     expect(stopped.state).toBe('exited');
+    await rt!.removeContainer(cid);
+  }, 120_000);
+
+  it('stays small after writing a 50 MB burst of output to the CRI log', async () => {
+    const cid = await rt!.createContainer(sandboxId, {
+      name: 'chatty', image, logMaxBytes: 8 << 20, logMaxFiles: 2,
+      command: ['sh', '-c', 'yes "a chatty container writes this line over and over 0123456789" | head -c 50000000; echo; echo burst-done; exec sleep 3600'],
+    });
+    const st = await rt!.startContainer(cid);
+    // the last line may land in the newest file or, if it rotated on that write, in .1
+    const logged = () => [st.logPath, `${st.logPath}.1`].some((f) => existsSync(f) && readFileSync(f, 'utf8').includes(' stdout F burst-done\n'));
+    await until(logged, 60_000, 'the end of the burst in the log');
+    const m = smaps(rt!.containerStatus(cid).shimPid!);
+    console.log(`dist/orch shim after a 50 MB log burst: Private_Dirty ${m.Private_Dirty} kB, Anonymous ${m.Anonymous} kB (bound ${SHIM_AFTER_LOG_BURST_MAX_MIB} MiB)`);
+    expect(m.Private_Dirty! / 1024).toBeLessThan(SHIM_AFTER_LOG_BURST_MAX_MIB);
     await rt!.removeContainer(cid);
   }, 120_000);
 });
