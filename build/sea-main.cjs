@@ -1,8 +1,8 @@
 // The main script of dist/orch (a Node SEA), kept tiny on purpose: `orch shim ...`, started once per
-// container, evaluates only the shim's own bundle (a few dozen KiB), every other command evaluates
-// the CLI's bundle (several MiB). Both bundles ride in the executable as SEA assets with V8 code
-// caches that build/build.mjs makes with compileBundle() below, so the cache always matches.
-// Evaluating the whole CLI for a shim cost ~24 MiB more private memory per container (docs/benchmarks.md).
+// container, evaluates only the shim's own bundle (~43 KiB), every other command evaluates the
+// CLI's bundle (~4 MiB). Both ride in the executable as SEA assets with V8 code caches that
+// build/build.mjs makes by running a first build of the executable with ORCH_SEA_WRITE_CODE_CACHE.
+// Evaluating the whole CLI in a shim cost ~24 MiB more private memory per container (docs/benchmarks.md).
 'use strict';
 /* eslint-disable @typescript-eslint/no-require-imports -- a CommonJS script: require is how it loads built-ins */
 const vm = require('node:vm');
@@ -22,7 +22,7 @@ function bundleFor(argv) {
   return argv[2] === 'shim' ? 'shim' : 'cli';
 }
 
-/** Compiles a bundle's source; with cachedData V8 skips what the cache already holds. */
+/** Compiles a bundle's source; with cachedData V8 skips compiling what the cache holds. */
 function compileBundle(name, source, cachedData) {
   // A hashbang is valid only at a script's very start: inside the wrapper it becomes a comment.
   const body = source.startsWith('#!') ? `//${source.slice(2)}` : source;
@@ -60,6 +60,11 @@ function run() {
     const cache = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted';
     process.stderr.write(`orch sea: ${name} bundle ${source.length} bytes, code cache ${cachedData?.length ?? 0} bytes ${cache}\n`);
   }
+  const cacheOut = process.env.ORCH_SEA_WRITE_CODE_CACHE;
+  if (cacheOut) {
+    // For the build only: V8's cache of this bundle with every function compiled by then.
+    process.on('exit', () => require('node:fs').writeFileSync(cacheOut, script.createCachedData()));
+  }
   // The bundle sees this script's own require (built-ins only), module and file names, so
   // `require.main === module` holds in cmd/orch.ts as it did when the CLI was the main script.
   script.runInThisContext().call(module.exports, module.exports, require, module, __filename, __dirname);
@@ -79,4 +84,4 @@ if (isSea) {
     process.stderr.write(`orch: ${err.message}\n`);
     process.exit(1);
   }
-} else module.exports = { BUNDLES, bundleFor, compileBundle, WRAP_HEAD, WRAP_TAIL };
+} else module.exports = { BUNDLES, bundleFor };
