@@ -9,7 +9,7 @@ import {
   ApiError, alreadyExists, badRequest, conflict, expired, invalid, notFound, STALE_OBJECT, successStatus, type FieldCause,
 } from './errors';
 import type { ServedResource } from './resources';
-import { checkFieldSelector, parseFieldSelector, parseLabelSelector, selectableFields, SelectorParseError, type FieldSelector, type LabelSelector } from './selectors';
+import { checkFieldSelector, labelSelectorToString, parseFieldSelector, parseLabelSelector, selectableFields, SelectorParseError, type FieldSelector, type LabelSelector } from './selectors';
 import { decodeObject, WatchCache, type ObjectWatch } from './watchcache';
 import { NamespaceCache, namespaceTerminating } from './namespace-cache';
 import { encodeStored } from './written-json';
@@ -478,7 +478,7 @@ export class Registry {
     const statusReplicas = getPath(obj, paths.status) ?? 0;
     let selector = '';
     if (paths.selector) selector = String(getPath(obj, paths.selector) ?? '');
-    else if (obj.spec?.selector) selector = labelSelectorText(obj.spec.selector);
+    else if (obj.spec?.selector) selector = labelSelectorToString(obj.spec.selector);
     return {
       kind: 'Scale', apiVersion: 'autoscaling/v1',
       metadata: {
@@ -656,16 +656,4 @@ function setPath(obj: any, path: string, value: unknown): void {
   v[parts[parts.length - 1]!] = value;
 }
 
-function labelSelectorText(sel: any): string {
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) parts.push(`${k}=${v as string}`);
-  for (const e of sel.matchExpressions ?? []) {
-    const vals = (e.values ?? []).join(',');
-    if (e.operator === 'In') parts.push(`${e.key} in (${vals})`);
-    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${vals})`);
-    else if (e.operator === 'Exists') parts.push(e.key);
-    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
-  }
-  return parts.join(',');
-}
 

@@ -85,7 +85,7 @@ export function parseLabelSelector(s: string | undefined): LabelSelector {
   };
 }
 
-/** A LabelSelector object (matchLabels/matchExpressions) as a predicate, for controllers and the scale subresource. */
+/** A LabelSelector object (matchLabels/matchExpressions) as selector text, requirements and values sorted as upstream's: the scale subresource's status.selector and kubectl's Selector column. */
 export function labelSelectorToString(sel: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> } | undefined): string {
   if (!sel) return '';
   const parts: string[] = [];

@@ -3,6 +3,7 @@
 // resources, NAME/AGE for the rest. Rows carry PartialObjectMetadata unless includeObject says otherwise.
 import { apiVersionOf } from '../../api/scheme';
 import type { ServedResource, PrinterColumn } from './resources';
+import { labelSelectorToString } from './selectors';
 
 export interface ColumnDefinition { name: string; type: string; format: string; description: string; priority: number }
 
@@ -53,18 +54,9 @@ function since(t: string | undefined, now: number): string {
   return t ? humanDuration(now - Date.parse(t)) : '<unknown>';
 }
 
+/** kubectl's Selector column: upstream's FormatLabelSelector, `<none>` when empty. */
 function selectorText(sel: any): string {
-  if (!sel) return '<none>';
-  const parts: string[] = [];
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) parts.push(`${k}=${v as string}`);
-  for (const e of sel.matchExpressions ?? []) {
-    const vals = (e.values ?? []).join(',');
-    if (e.operator === 'In') parts.push(`${e.key} in (${vals})`);
-    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${vals})`);
-    else if (e.operator === 'Exists') parts.push(e.key);
-    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
-  }
-  return parts.length ? parts.join(',') : '<none>';
+  return labelSelectorToString(sel) || '<none>';
 }
 
 function mapText(m: Record<string, string> | undefined): string {
