@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContainerRuntime, type ContainerRootfs } from '../../runtime/index';
-import { busyboxRootfs, enterTestNetns, removeTree, runId, shimCommand } from './runtime-helpers';
+import { busyboxRootfs, enterTestNetns, runId, shimCommand, tearDownRuntime } from './runtime-helpers';
 
 const id = runId();
 const stateDir = `/tmp/orch-test-${id}`;
@@ -21,16 +21,7 @@ describe('runtime: cgroups', () => {
     sandboxId = rt.runPodSandbox({ name: 'pod', hostname: 'pod' }).id;
   }, 120_000);
 
-  afterAll(async () => {
-    try {
-      for (const s of rt?.listPodSandboxes() ?? []) await rt.removePodSandbox(s.id);
-      await rt?.close();
-      await rt?.cgroups.removeParent();
-    } finally {
-      removeTree(stateDir);
-      leaveNetns();
-    }
-  }, 60_000);
+  afterAll(() => tearDownRuntime(rt, stateDir, leaveNetns), 60_000);
 
   it('holds a busy loop to about 20% of a CPU with quota 20000 over period 100000', async () => {
     const cid = await rt.createContainer(sandboxId, {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ContainerRuntime, type ContainerRootfs } from '../../runtime/index';
-import { alive, busyboxRootfs, enterTestNetns, mountsUnder, removeTree, runId, shimCommand, until } from './runtime-helpers';
+import { alive, busyboxRootfs, enterTestNetns, mountsUnder, runId, shimCommand, tearDownRuntime, until } from './runtime-helpers';
 
 const id = runId();
 const stateDir = `/tmp/orch-test-${id}`;
@@ -38,16 +38,7 @@ describe('runtime: containers', () => {
     sandboxId = rt.runPodSandbox({ name: 'pod-a', hostname: 'pod-a-host', hosts: '127.0.0.1 localhost\n10.42.0.5 pod-a-host\n', resolvConf: 'nameserver 10.43.0.10\n' }).id;
   }, 120_000);
 
-  afterAll(async () => {
-    try {
-      for (const s of rt?.listPodSandboxes() ?? []) await rt.removePodSandbox(s.id);
-      await rt?.close();
-      await rt?.cgroups.removeParent();
-    } finally {
-      removeTree(stateDir);
-      leaveNetns();
-    }
-  }, 60_000);
+  afterAll(() => tearDownRuntime(rt, stateDir, leaveNetns), 60_000);
 
   it('runs the workload as PID 1 with its own hostname, mounts and process view', async () => {
     const { st, log } = await runToExit('ns', ['sh', '-c',

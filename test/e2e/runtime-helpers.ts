@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import { buildSync } from 'esbuild';
 import * as libc from '../../runtime/linux/libc';
+import type { ContainerRuntime } from '../../runtime/index';
 
 const repo = join(__dirname, '..', '..');
 
@@ -78,6 +79,18 @@ export function mountsUnder(dir: string): string[] {
 export function removeTree(dir: string): void {
   for (const m of mountsUnder(dir).sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** A test's teardown: every sandbox and its containers, the runtime, its cgroup parent, its state dir, its netns. */
+export async function tearDownRuntime(rt: ContainerRuntime | undefined, stateDir: string, leaveNetns: () => void): Promise<void> {
+  try {
+    for (const s of rt?.listPodSandboxes() ?? []) await rt!.removePodSandbox(s.id);
+    await rt?.close();
+    await rt?.cgroups.removeParent();
+  } finally {
+    removeTree(stateDir);
+    leaveNetns();
+  }
 }
 
 /** True when a process with this PID exists and is not a zombie. */
