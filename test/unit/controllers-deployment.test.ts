@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { R } from '../../server/controllers/client';
+import type { QueueController } from '../../server/controllers/controller';
 import { resolveFenceposts } from '../../server/controllers/deployment/util';
 import { computeHash, safeEncodeString } from '../../server/controllers/util/pods';
 import { startControllers, type Harness } from './helpers/harness';
@@ -151,9 +152,19 @@ describe('Deployment controller', () => {
     const { f } = h;
     await f.create(R.deployments, 'default', deploy('stuck', 2, { progressDeadlineSeconds: 60 }));
     await waitFor(() => f.all(R.pods).length === 2, 3000);
-    await waitFor(() => f.peek(R.deployments, 'default', 'stuck')!.status?.conditions?.some((c: any) => c.type === 'Progressing'), 3000);
+    // Let the rollout settle first: every status the ReplicaSet will ever report (2 replicas, none
+    // ready) is observed, so no later sync sees "progress" and restarts the deadline clock.
+    await waitFor(() => {
+      const st = f.peek(R.deployments, 'default', 'stuck')!.status;
+      const rs = f.all(R.replicasets)[0];
+      return st?.conditions?.some((c: any) => c.type === 'Progressing') && st.replicas === 2 && st.updatedReplicas === 2
+        && rs?.status?.replicas === 2 && rs.status.observedGeneration === rs.metadata.generation;
+    }, 3000, 'settled');
     f.now += 61_000;
-    await h.mgr.controllers[0].sync('default/stuck');
+    // Through the work queue, not a direct sync(): a worker may be syncing the same key right now,
+    // and the queue is what guarantees one sync per key at a time.
+    (h.mgr.controllers[0] as unknown as QueueController).queue.add('default/stuck');
+    await waitFor(() => f.peek(R.deployments, 'default', 'stuck')!.status?.conditions?.some((c: any) => c.reason === 'ProgressDeadlineExceeded'), 5000, 'deadline');
     const d = f.peek(R.deployments, 'default', 'stuck')!;
     const cond = d.status.conditions.find((c: any) => c.type === 'Progressing');
     expect(cond).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
