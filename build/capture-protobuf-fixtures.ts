@@ -11,7 +11,7 @@ import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodeEnvelope } from '../api/protobuf';
-import { apiVersionOf, groupVersions } from '../api/scheme';
+import { discovery } from '../test/fixtures/stub-discovery';
 
 const OUT = path.resolve(__dirname, '../test/fixtures/protobuf');
 
@@ -28,29 +28,6 @@ const captures: Capture[] = [
   { name: 'selfsubjectaccessreview', args: ['auth', 'can-i', 'create', 'deployments.apps', '-n', 'prod'], dryRun: false },
 ];
 
-function discovery(url: string): unknown {
-  if (url === '/version') return { major: '1', minor: '32', gitVersion: 'v1.32.4+orch', gitCommit: '', gitTreeState: 'clean', buildDate: '2025-01-01T00:00:00Z', goVersion: 'go1.23', compiler: 'gc', platform: 'linux/amd64' };
-  if (url === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] };
-  const gvs = groupVersions();
-  if (url === '/apis') {
-    return {
-      kind: 'APIGroupList', apiVersion: 'v1',
-      groups: gvs.filter((g) => g.group !== '').map((g) => ({ name: g.group, versions: [{ groupVersion: apiVersionOf(g), version: g.version }], preferredVersion: { groupVersion: apiVersionOf(g), version: g.version } })),
-    };
-  }
-  for (const gv of gvs) {
-    if (url === (gv.group === '' ? `/api/${gv.version}` : `/apis/${gv.group}/${gv.version}`)) {
-      return {
-        kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf(gv),
-        resources: gv.resources.flatMap((r) => [
-          { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs, shortNames: r.shortNames, categories: r.categories },
-          ...r.subresources.map((s) => ({ name: `${r.plural}/${s.name}`, singularName: '', namespaced: r.namespaced, kind: s.kind ?? r.kind, verbs: s.verbs })),
-        ]),
-      };
-    }
-  }
-  return undefined;
-}
 
 async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'orch-capture-'));

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerRuntime, type ContainerRootfs } from '../../runtime/index';
 import { ensureBuiltExecutable } from '../integration/helpers/executable';
-import { busyboxRootfs, enterTestNetns, removeTree, runId, until } from './runtime-helpers';
+import { busyboxRootfs, enterTestNetns, runId, tearDownRuntime, until } from './runtime-helpers';
 
 const id = runId();
 const RUN = `orch-test-${id}`;
@@ -54,12 +54,8 @@ describe('runtime: the shim is dist/orch itself', () => {
 
   afterAll(async () => {
     try {
-      for (const s of rt?.listPodSandboxes() ?? []) await rt!.removePodSandbox(s.id);
-      await rt?.close();
-      await rt?.cgroups.removeParent();
+      await tearDownRuntime(rt, stateDir, leaveNetns);
     } finally {
-      removeTree(stateDir);
-      leaveNetns();
       rmSync(cacheHome, { recursive: true, force: true });
       for (const [k, v] of Object.entries(savedEnv)) {
         if (v === undefined) delete process.env[k];

@@ -13,7 +13,8 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOpenAPIv3Documents } from '../../api/openapi';
-import { apiVersionOf, builtinResources, groupVersions } from '../../api/scheme';
+import { builtinResources } from '../../api/scheme';
+import { discovery } from '../fixtures/stub-discovery';
 
 interface Recorded { method: string; url: string; contentType: string; body: string }
 
@@ -24,29 +25,6 @@ const requests: Recorded[] = [];
 /** Objects the stub answers GETs with, by path. */
 const objects = new Map<string, unknown>();
 
-function discovery(url: string): unknown {
-  if (url === '/version') return { major: '1', minor: '32', gitVersion: 'v1.32.4+orch', gitCommit: '', gitTreeState: 'clean', buildDate: '2025-01-01T00:00:00Z', goVersion: 'go1.23', compiler: 'gc', platform: 'linux/amd64' };
-  if (url === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] };
-  const gvs = groupVersions();
-  if (url === '/apis') {
-    return {
-      kind: 'APIGroupList', apiVersion: 'v1',
-      groups: gvs.filter((g) => g.group !== '').map((g) => ({ name: g.group, versions: [{ groupVersion: apiVersionOf(g), version: g.version }], preferredVersion: { groupVersion: apiVersionOf(g), version: g.version } })),
-    };
-  }
-  for (const gv of gvs) {
-    if (url === (gv.group === '' ? `/api/${gv.version}` : `/apis/${gv.group}/${gv.version}`)) {
-      return {
-        kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf(gv),
-        resources: gv.resources.flatMap((r) => [
-          { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: r.verbs, shortNames: r.shortNames, categories: r.categories },
-          ...r.subresources.map((s) => ({ name: `${r.plural}/${s.name}`, singularName: '', namespaced: r.namespaced, kind: s.kind ?? r.kind, verbs: s.verbs })),
-        ]),
-      };
-    }
-  }
-  return undefined;
-}
 
 async function selfSignedPem(): Promise<{ cert: string; key: string }> {
   x509.cryptoProvider.set(webcrypto as any);
