@@ -1,62 +1,11 @@
-// Kubernetes API errors as classes with a stable `code`, each mapping to a meta/v1 Status
-// (apimachinery api/errors: the messages below are the ones kubectl users know).
+// The apiserver's constructors for Kubernetes API errors (the class itself is shared: api/errors.ts);
+// the messages are the ones kubectl users know from apimachinery's api/errors.
 
-export interface StatusCause { type?: string; reason?: string; message: string; field?: string }
-
-export interface StatusDetails {
-  name?: string;
-  group?: string;
-  kind?: string;
-  uid?: string;
-  causes?: StatusCause[];
-  retryAfterSeconds?: number;
-}
-
-export interface StatusObject {
-  kind: 'Status';
-  apiVersion: 'v1';
-  metadata: Record<string, unknown>;
-  status: 'Failure' | 'Success';
-  message?: string;
-  reason?: string;
-  details?: StatusDetails;
-  code: number;
-}
-
-/** An error the apiserver answers as a Status; `code` is the Status reason (stable), `httpStatus` the HTTP code. */
-export class ApiError extends Error {
-  readonly code: string;
-  constructor(readonly httpStatus: number, reason: string, message: string, readonly details?: StatusDetails) {
-    super(message);
-    this.name = 'ApiError';
-    this.code = reason;
-  }
-
-  toStatus(): StatusObject {
-    const s: StatusObject = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: this.message, reason: this.code, code: this.httpStatus };
-    if (this.details) s.details = this.details;
-    return s;
-  }
-}
-
-/** `pods` or `deployments.apps`: the qualified resource upstream puts in messages. */
-export function qualifiedResource(group: string, resource: string): string {
-  return group ? `${resource}.${group}` : resource;
-}
-
-export function notFound(group: string, resource: string, name: string): ApiError {
-  return new ApiError(404, 'NotFound', `${qualifiedResource(group, resource)} "${name}" not found`, { name, group: group || undefined, kind: resource });
-}
-
-export function alreadyExists(group: string, resource: string, name: string): ApiError {
-  return new ApiError(409, 'AlreadyExists', `${qualifiedResource(group, resource)} "${name}" already exists`, { name, group: group || undefined, kind: resource });
-}
-
-export function conflict(group: string, resource: string, name: string, why: string): ApiError {
-  return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(group, resource)} "${name}": ${why}`, { name, group: group || undefined, kind: resource });
-}
-
-export const STALE_OBJECT = 'the object has been modified; please apply your changes to the latest version and try again';
+export {
+  ApiError, STALE_OBJECT, alreadyExists, conflict, notFound, qualifiedResource,
+  type StatusCause, type StatusDetails, type StatusObject,
+} from '../../api/errors';
+import { ApiError, qualifiedResource, type StatusCause, type StatusDetails } from '../../api/errors';
 
 export interface FieldCause { type: string; field: string; message: string }
 

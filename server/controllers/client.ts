@@ -58,37 +58,13 @@ export function resourceId(r: ResourceRef): string {
   return r.group ? `${r.resource}.${r.group}` : r.resource;
 }
 
-/**
- * A failed API call, carrying the Kubernetes Status fields: `code` is the StatusReason (NotFound,
- * AlreadyExists, Conflict, Expired, Invalid, Forbidden, ...; stable, as everywhere in orch) and
- * `httpStatus` the HTTP status (404, 409, 410, 422, ...). Both implementations of ClusterClient
- * throw only this class for API-level failures.
- */
-export class ApiError extends Error {
-  readonly code: string;
-  constructor(readonly httpStatus: number, reason: string, message: string, readonly details?: unknown) {
-    super(message);
-    this.name = 'ApiError';
-    this.code = reason;
-  }
-  /** The Status reason (same as code). */
-  get reason(): string { return this.code; }
-}
+// API failures are the shared ApiError (api/errors.ts): both ClusterClient implementations throw it.
+export { ApiError, isAlreadyExists, isConflict, isExpired, isNotFound } from '../../api/errors';
+import { STALE_OBJECT, alreadyExists as alreadyExistsIn, conflict as conflictIn, notFound as notFoundIn } from '../../api/errors';
 
-export function isNotFound(e: unknown): boolean { return e instanceof ApiError && e.reason === 'NotFound'; }
-export function isConflict(e: unknown): boolean { return e instanceof ApiError && e.reason === 'Conflict'; }
-export function isAlreadyExists(e: unknown): boolean { return e instanceof ApiError && e.reason === 'AlreadyExists'; }
-export function isExpired(e: unknown): boolean { return e instanceof ApiError && (e.httpStatus === 410 || e.reason === 'Expired' || e.reason === 'Gone'); }
-
-export function notFound(r: ResourceRef, name: string): ApiError {
-  return new ApiError(404, 'NotFound', `${resourceId(r)} "${name}" not found`);
-}
-export function alreadyExists(r: ResourceRef, name: string): ApiError {
-  return new ApiError(409, 'AlreadyExists', `${resourceId(r)} "${name}" already exists`);
-}
-export function conflict(r: ResourceRef, name: string): ApiError {
-  return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${resourceId(r)} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
-}
+export function notFound(r: ResourceRef, name: string) { return notFoundIn(r.group, r.resource, name); }
+export function alreadyExists(r: ResourceRef, name: string) { return alreadyExistsIn(r.group, r.resource, name); }
+export function conflict(r: ResourceRef, name: string) { return conflictIn(r.group, r.resource, name, STALE_OBJECT); }
 
 export interface ListOptions {
   labelSelector?: string;

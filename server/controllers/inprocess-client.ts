@@ -1,9 +1,9 @@
 // ClusterClient over the apiserver's in-process LocalClient (server/apiserver/local-client.ts):
 // same registry, admission and validation as HTTP clients, watches straight off the watch cache.
-// The adapter's only job is translating errors into the controllers' ApiError and keeping the
-// controllers independent of the apiserver's module layout.
+// The adapter keeps the controllers independent of the apiserver's module layout; errors need no
+// translation (both sides throw api/errors.ts's ApiError).
 import {
-  ApiError, type ClusterClient, type DeleteOptions, type ListOptions, type ObjectList, type PatchType,
+  type ClusterClient, type DeleteOptions, type ListOptions, type ObjectList, type PatchType,
   type ResourceRef, type WatchEvent, type WatchHandle, type WatchOptions,
 } from './client';
 import type { KubeObject } from './types';
@@ -22,18 +22,9 @@ export interface LocalClientLike {
   createSubresource(r: ResourceRef, namespace: string, name: string, subresource: string, body: unknown): Promise<unknown>;
 }
 
-/** The apiserver's errors carry `httpStatus` and `code` (the reason); map them onto ours. */
-function translate(e: unknown): unknown {
-  if (e instanceof ApiError) return e;
-  const x = e as { httpStatus?: unknown; code?: unknown; message?: string; details?: unknown };
-  if (x && typeof x.httpStatus === 'number' && typeof x.code === 'string') {
-    return new ApiError(x.httpStatus, x.code, x.message ?? x.code, x.details);
-  }
-  return e;
-}
-
+/** A synchronous throw inside the local client becomes a rejection, as over HTTP. */
 async function call<T>(p: () => Promise<T>): Promise<T> {
-  try { return await p(); } catch (e) { throw translate(e); }
+  return p();
 }
 
 export class InProcessClient implements ClusterClient {
@@ -42,11 +33,7 @@ export class InProcessClient implements ClusterClient {
   get(r: ResourceRef, namespace: string, name: string): Promise<KubeObject> { return call(() => this.local.get(r, namespace, name)); }
   list(r: ResourceRef, namespace: string | undefined, opts?: ListOptions): Promise<ObjectList> { return call(() => this.local.list(r, namespace, opts)); }
   watch(r: ResourceRef, namespace: string | undefined, opts: WatchOptions, onEvent: (e: WatchEvent) => void, onClose: (err?: Error) => void): WatchHandle {
-    try {
-      return this.local.watch(r, namespace, opts, (e) => onEvent(e as WatchEvent), (err) => onClose(err ? (translate(err) as Error) : undefined));
-    } catch (e) {
-      throw translate(e);
-    }
+    return this.local.watch(r, namespace, opts, (e) => onEvent(e as WatchEvent), onClose);
   }
   create(r: ResourceRef, namespace: string, obj: KubeObject): Promise<KubeObject> { return call(() => this.local.create(r, namespace, obj)); }
   update(r: ResourceRef, obj: KubeObject): Promise<KubeObject> { return call(() => this.local.update(r, obj)); }

@@ -1,21 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError, R, isConflict, isNotFound } from '../../server/controllers/client';
+import { conflict, notFound, STALE_OBJECT } from '../../server/apiserver/errors';
 import { InProcessClient, type LocalClientLike } from '../../server/controllers/inprocess-client';
 import { FakeCluster } from './helpers/fake-cluster';
 
-/** The apiserver's own error shape: `code` is the reason, `httpStatus` the HTTP status. */
-class ServerError extends Error {
-  constructor(readonly httpStatus: number, readonly code: string, message: string) { super(message); }
-}
 
 describe('InProcessClient', () => {
-  it('passes calls through and translates the apiserver errors into ApiError', async () => {
+  it('passes calls through; the apiserver\'s errors are the controllers\' ApiError', async () => {
     const f = new FakeCluster();
     const local = f as unknown as LocalClientLike;
     const failing: LocalClientLike = {
       ...local,
-      get: async () => { throw new ServerError(404, 'NotFound', 'pods "x" not found'); },
-      update: async () => { throw new ServerError(409, 'Conflict', 'the object has been modified'); },
+      get: async () => { throw notFound('', 'pods', 'x'); },
+      update: async () => { throw conflict('', 'pods', 'x', STALE_OBJECT); },
     } as LocalClientLike;
     const c = new InProcessClient(failing);
     const err = await c.get(R.pods, 'default', 'x').catch((e) => e);
