@@ -1,15 +1,9 @@
-// Where the control plane keeps its state, and how it opens it: the one place that names the
-// database file under a data dir (k3s: <data-dir>/server/db/state.db, the same layout).
-import path from 'node:path';
+// How the control plane opens its state: the embedded store at datastorePath(<data-dir>)
+// (server/paths.ts names the file; k3s uses the same <data-dir>/server/db/state.db layout).
 import { openSqliteStore, type LogStore, type LogStoreOptions } from '../embedded-store';
 
-/** The data dir when --data-dir is not given (k3s uses /var/lib/rancher/k3s). */
-export const DEFAULT_DATA_DIR = '/var/lib/orch';
-
-/** The SQLite file of the embedded store under a data dir; its WAL sits beside it (`state.db-wal`). */
-export function datastorePath(dataDir: string): string {
-  return path.join(path.resolve(dataDir), 'server', 'db', 'state.db');
-}
+export { DEFAULT_DATA_DIR, datastorePath } from './paths';
+import { datastorePath } from './paths';
 
 export interface DatastoreOptions extends LogStoreOptions {
   /**

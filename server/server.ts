@@ -14,7 +14,8 @@ import { createApiServer, type ApiServer } from './apiserver';
 import { startControlLoops, type ControlLoops } from './controllers';
 import { ensureServiceAccountKey } from './serviceaccount/keys';
 
-export const DEFAULT_KUBECONFIG = '/etc/orch/orch.yaml';
+export { DEFAULT_KUBECONFIG } from './paths';
+import { DEFAULT_KUBECONFIG } from './paths';
 
 export interface ServerOptions {
   dataDir: string;

@@ -3,13 +3,13 @@
 // runs: it talks to the same shims and leaves the agent's warm shims alone.
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ContainerRuntime, type ContainerStatus } from '../../runtime';
-
-const DEFAULT_DATA_DIR = '/var/lib/orch';
+import type { ContainerRuntime, ContainerStatus } from '../../runtime';
+import { DEFAULT_DATA_DIR } from '../../runtime/paths';
 
 interface CommonOpts { dataDir: string }
 
 async function withRuntime<T>(opts: CommonOpts, fn: (rt: ContainerRuntime) => Promise<T>): Promise<T> {
+  const { ContainerRuntime } = await import('../../runtime');
   const rt = await ContainerRuntime.open({ dataDir: opts.dataDir, manageShimPool: false, warmShims: 0 });
   try {
     return await fn(rt);

@@ -3,9 +3,8 @@
 // Errors (ImageError classes) reach orch's main, which prints them to stderr and exits 1.
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { familiarName, ImageService, DEFAULT_REGISTRIES_CONFIG, type PullProgress } from '../../runtime/images';
-
-const DEFAULT_DATA_DIR = '/var/lib/orch';
+import type { ImageService, PullProgress } from '../../runtime/images';
+import { DEFAULT_DATA_DIR, DEFAULT_REGISTRIES_CONFIG } from '../../runtime/paths';
 
 interface CommonOpts { dataDir: string; registriesConfig: string }
 
@@ -15,6 +14,7 @@ export function imagesRoot(dataDir: string): string {
 }
 
 async function withService<T>(opts: CommonOpts, fn: (svc: ImageService) => Promise<T>): Promise<T> {
+  const { ImageService } = await import('../../runtime/images');
   const svc = new ImageService({ root: imagesRoot(opts.dataDir), registriesConfigPath: opts.registriesConfig });
   try {
     return await fn(svc);
@@ -85,6 +85,7 @@ export function registerImages(program: Command): void {
     .option('-q, --quiet', 'print image IDs only')
     .action(async (opts: CommonOpts & { quiet?: boolean }) => withService(opts, async (svc) => {
       const records = await svc.list();
+      const { familiarName } = await import('../../runtime/images');
       if (opts.quiet) {
         for (const id of new Set(records.map((r) => r.configDigest))) process.stdout.write(`${id}\n`);
         return;

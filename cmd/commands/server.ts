@@ -1,7 +1,6 @@
 // `orch server`: the control plane (k3s server's flags, same defaults where they apply).
 import { Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_DATA_DIR } from '../../server/datastore';
-import { startServer, DEFAULT_KUBECONFIG } from '../../server/server';
+import { DEFAULT_DATA_DIR, DEFAULT_KUBECONFIG } from '../../server/paths';
 import { prepareNativeAddons } from '../native-addons';
 
 function port(v: string): number {
@@ -27,6 +26,8 @@ export function registerServer(program: Command): void {
       const log = (m: string): void => { process.stderr.write(`${new Date().toISOString()} ${m}\n`); };
       if (!opts.disableAgent) log('the agent is not built yet: running the control plane only (as with --disable-agent)');
       const { betterSqlite3Binding } = prepareNativeAddons();
+      // Loaded here, not at the top: `orch --version` and the other commands need none of it.
+      const { startServer } = await import('../../server/server');
       const s = await startServer({
         dataDir: opts.dataDir, httpsListenPort: opts.httpsListenPort, bindAddress: opts.bindAddress, tlsSans: opts.tlsSan,
         writeKubeconfig: opts.writeKubeconfig, nativeBinding: betterSqlite3Binding, log,

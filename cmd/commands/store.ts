@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { KeyValue, LogStore } from '../../embedded-store';
-import { DEFAULT_DATA_DIR, datastorePath, openDatastore } from '../../server/datastore';
+import { DEFAULT_DATA_DIR, datastorePath } from '../../server/paths';
 import { prepareNativeAddons } from '../native-addons';
 
 export type StoreCommandErrorCode = 'StoreNotFound' | 'KeyNotFound';
@@ -31,6 +31,7 @@ async function withStore<T>(opts: CommonOpts, create: boolean, fn: (store: LogSt
   }
   const { betterSqlite3Binding } = prepareNativeAddons();
   // No background compaction from a short-lived command.
+  const { openDatastore } = await import('../../server/datastore');
   const store = await openDatastore(opts.dataDir, { nativeBinding: betterSqlite3Binding, compactIntervalMs: 0 });
   try {
     return await fn(store);

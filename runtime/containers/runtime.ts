@@ -13,6 +13,7 @@ import { SandboxService } from '../sandbox/sandbox';
 import { ShimClient, ShimRequestError, ShimStream, ShimUnavailableError } from '../shim/client';
 import type { ShimSpec, ShimState } from '../shim/spec';
 import { ShimPool } from './pool';
+import { DEFAULT_DATA_DIR } from '../paths';
 import { ContainerStateError, InvalidConfigError, NotFoundError, RuntimeError } from './errors';
 import type {
   ContainerConfig, ContainerStats, ContainerStatus, ExecOptions, ExecResult, PodSandboxConfig, PodSandboxStatus,
@@ -107,7 +108,7 @@ export class ContainerRuntime {
   private readonly exitWaiters = new Map<string, Array<() => void>>();
 
   private constructor(private readonly opts: ContainerRuntimeOptions) {
-    this.stateDir = opts.stateDir ?? join(opts.dataDir ?? '/var/lib/orch', 'agent', 'containers');
+    this.stateDir = opts.stateDir ?? join(opts.dataDir ?? DEFAULT_DATA_DIR, 'agent', 'containers');
     mkdirSync(join(this.stateDir, 'bin'), { recursive: true });
     this.initPath = join(this.stateDir, 'bin', 'orch-init');
     const bytes = Buffer.from(ORCH_INIT_X86_64_BASE64, 'base64');

@@ -19,7 +19,8 @@ import { RegistryClient } from './registry-client';
 import { endpointsFor, loadRegistriesConfig, type RegistriesConfig } from './registries';
 import { isIndexType, layerCompression, type Descriptor, type ImageConfig, type ImageConfigFile, type ImageIndex, type Manifest, type Platform } from './types';
 
-export const DEFAULT_REGISTRIES_CONFIG = '/etc/orch/registries.yaml';
+export { DEFAULT_REGISTRIES_CONFIG } from '../paths';
+import { DEFAULT_REGISTRIES_CONFIG } from '../paths';
 
 export interface ImageServiceOptions {
   /** Root directory of the store, e.g. "<data-dir>/agent/images". Created if missing. */

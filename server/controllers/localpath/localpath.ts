@@ -5,6 +5,7 @@
 // bound. The directory itself is created by the agent when it mounts the volume
 // (hostPath type DirectoryOrCreate), not here. Released volumes with reclaimPolicy Delete are deleted.
 import { join } from 'node:path';
+import { DEFAULT_DATA_DIR } from '../../paths';
 import { R, isAlreadyExists, isNotFound, type Informer } from '../client';
 import { QueueController, type ControllerContext } from '../controller';
 import { clone, splitKey, type KubeObject } from '../types';
@@ -12,7 +13,6 @@ import { clone, splitKey, type KubeObject } from '../types';
 export const STORAGE_CLASS = 'local-path';
 export const PROVISIONER = 'rancher.io/local-path';
 export const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
-const DEFAULT_DATA_DIR = '/var/lib/orch';
 
 export function localPathStorageClass(): KubeObject {
   return {
