@@ -237,6 +237,9 @@ function add(idx: Map<string, Set<string>>, v: string, key: string): void {
   s.add(key);
 }
 
+/** What an informer caches when not the whole resource (client-go's tweakListOptions). */
+export interface InformerSelector { labelSelector?: string; fieldSelector?: string }
+
 export interface InformerOptions {
   /** Re-deliver every cached object as an update this often (0: never). */
   resyncMs?: number;
@@ -264,7 +267,9 @@ export class Informer {
   /** Number of full lists done (1 + re-lists); visible for tests. */
   listCount = 0;
 
-  constructor(readonly client: ClusterClient, readonly resource: ResourceRef, private readonly opts: InformerOptions = {}) {}
+  /** `selector` narrows what is cached (label and field selectors, applied to the list and the watch). */
+  constructor(readonly client: ClusterClient, readonly resource: ResourceRef, private readonly opts: InformerOptions = {},
+    readonly selector: InformerSelector = {}) {}
 
   addEventHandler(h: EventHandler): void {
     this.handlers.push(h);
@@ -307,7 +312,7 @@ export class Informer {
     if (this.stopped) return;
     let list: ObjectList;
     try {
-      list = await this.client.list(this.resource, undefined);
+      list = await this.client.list(this.resource, undefined, { ...this.selector });
     } catch (e) {
       this.opts.logger?.(`informer ${resourceId(this.resource)}: list failed: ${(e as Error).message}`);
       this.scheduleRelist();
@@ -333,7 +338,7 @@ export class Informer {
       this.watchHandle?.stop();
       if (relist) this.scheduleRelist(); else this.startWatch();
     };
-    this.watchHandle = this.client.watch(this.resource, undefined, { resourceVersion: this.lastRV }, (ev) => {
+    this.watchHandle = this.client.watch(this.resource, undefined, { ...this.selector, resourceVersion: this.lastRV }, (ev) => {
       if (ended || this.stopped) return;
       if (ev.type === 'ERROR') {
         // 410 Expired: our version was compacted away; anything else: start over too.
@@ -390,16 +395,16 @@ export class Informer {
   }
 }
 
-/** One informer per resource, shared by every controller that asks for it. */
+/** One informer per resource and selector, shared by every controller that asks for it. */
 export class SharedInformerFactory {
   private readonly informers = new Map<string, Informer>();
   constructor(readonly client: ClusterClient, private readonly opts: InformerOptions = {}) {}
 
-  informerFor(r: ResourceRef): Informer {
-    const id = `${r.group}/${r.version}/${r.resource}`;
+  informerFor(r: ResourceRef, selector: InformerSelector = {}): Informer {
+    const id = `${r.group}/${r.version}/${r.resource}?${selector.labelSelector ?? ''}&${selector.fieldSelector ?? ''}`;
     let inf = this.informers.get(id);
     if (!inf) {
-      inf = new Informer(this.client, r, this.opts);
+      inf = new Informer(this.client, r, this.opts, selector);
       this.informers.set(id, inf);
     }
     return inf;

@@ -1,6 +1,6 @@
 // What every controller shares: a context (client, informers, events, clock), a work queue of
 // object keys filled by informer handlers that only enqueue, and worker loops calling sync(key).
-import { type ClusterClient, type Informer, type ResourceRef, SharedInformerFactory } from './client';
+import { type ClusterClient, type Informer, type InformerSelector, type ResourceRef, SharedInformerFactory } from './client';
 import { ApiEventRecorder, type EventRecorder } from './events';
 import { keyOf, realClock, type Clock, type KubeObject } from './types';
 import { WorkQueue, runWorkers } from './workqueue';
@@ -73,8 +73,8 @@ export abstract class QueueController implements Controller {
 
   abstract sync(key: string): Promise<void>;
 
-  protected informer(r: ResourceRef): Informer {
-    return this.ctx.informers.informerFor(r);
+  protected informer(r: ResourceRef, selector?: InformerSelector): Informer {
+    return this.ctx.informers.informerFor(r, selector);
   }
 
   enqueue(obj: KubeObject): void {

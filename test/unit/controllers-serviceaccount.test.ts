@@ -19,4 +19,15 @@ describe('ServiceAccounts controller', () => {
     await f.patch(R.configmaps, 'team', 'kube-root-ca.crt', 'merge', { data: { 'ca.crt': 'tampered' } });
     await waitFor(() => f.peek(R.configmaps, 'team', 'kube-root-ca.crt')!.data!['ca.crt'] === pem, 3000, 'restored');
   });
+
+  it('caches only the root-CA ConfigMaps, not every ConfigMap in the cluster', async () => {
+    h = await startControllers(['serviceaccount'], undefined, { rootCAPem: 'pem' });
+    const { f } = h;
+    await f.create(R.namespaces, '', { metadata: { name: 'team' } });
+    await f.create(R.configmaps, 'team', { metadata: { name: 'app-config', namespace: 'team' }, data: { a: '1' } });
+    await waitFor(() => !!f.peek(R.configmaps, 'team', 'kube-root-ca.crt'), 3000);
+    const cached = h.mgr.ctx.informers.informerFor(R.configmaps, { fieldSelector: 'metadata.name=kube-root-ca.crt' });
+    await waitFor(() => cached.store.list().length === 1, 3000, 'root CA cached');
+    expect(cached.store.list().map((o) => `${o.metadata.namespace}/${o.metadata.name}`)).toEqual(['team/kube-root-ca.crt']);
+  });
 });

@@ -17,7 +17,8 @@ export class ServiceAccountsController extends QueueController {
     super('serviceaccount', ctx, 'service-account-controller');
     this.nsInformer = this.informer(R.namespaces);
     this.saInformer = this.informer(R.serviceaccounts);
-    this.cmInformer = this.informer(R.configmaps);
+    // Only the root-CA ConfigMaps: caching every ConfigMap in the cluster would cost memory for nothing.
+    this.cmInformer = this.informer(R.configmaps, { fieldSelector: `metadata.name=${ROOT_CA_CONFIGMAP}` });
     this.nsInformer.addEventHandler({ onAdd: (n) => this.enqueue(n), onUpdate: (_o, n) => this.enqueue(n) });
     const byNamespace = (o: KubeObject) => this.queue.add(o.metadata.namespace!);
     this.saInformer.addEventHandler({ onDelete: (o) => { if (o.metadata.name === 'default') byNamespace(o); } });
