@@ -11,10 +11,10 @@
 import { cloneJSON, deepEqual, isObject, type JSONObject, type JSONValue } from '../patch/json';
 import { isSchemaNode, nodeFor, type GroupVersionKindLike, type SchemaNode, type SchemaSource } from '../patch/schema';
 import { decodeFieldsV1, encodeFieldsV1, FieldSet, FieldsV1Error, pathString } from './fieldset';
-import { compare, ensureNamedFieldsAreMembers, merge, removeItems, toFieldSet, TypedError, type Comparison } from './typed';
+import { compare, createdFieldsV1, ensureNamedFieldsAreMembers, merge, removeItems, toFieldSet, TypedError, type Comparison } from './typed';
 
 export { decodeFieldsV1, encodeFieldsV1, FieldSet, FieldsV1Error, pathString } from './fieldset';
-export { compare, merge, removeItems, toFieldSet, TypedError } from './typed';
+export { compare, createdFieldsV1, merge, removeItems, toFieldSet, TypedError } from './typed';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 /** Update entries beyond this many are folded, oldest first, into "ancient-changes" (upstream's cap). */
@@ -241,6 +241,17 @@ export function updateManagedFields(
   try {
     let ms: ManagedMap;
     const reset = Array.isArray(sent) && (sent.length === 0 || (sent.length === 1 && isObject(sent[0]) && Object.keys(sent[0]).length === 0));
+    if (prev === undefined && (sent === undefined || sent === null || reset || subresource) && !options?.ignoreFields?.length && !forceGeneralPath) {
+      // A create nobody sent entries for: one Update entry owning what the object sets.
+      delete meta.managedFields;
+      const fieldsV1 = createdFieldsV1(next, nodeFor(source));
+      if (fieldsV1) {
+        const e: ManagedFieldsEntry = { manager: manager || 'unknown', operation, apiVersion: apiVersionFor(source, next, prev), time: formatTime(now), fieldsType: 'FieldsV1', fieldsV1 };
+        if (subresource) e.subresource = subresource;
+        meta.managedFields = [e] as unknown as JSONValue;
+      }
+      return;
+    }
     if (subresource) ms = decodeOrEmpty(liveEntries);
     else if (reset) ms = new Map();
     else {
@@ -278,6 +289,11 @@ export function updateManagedFields(
     if (liveEntries !== undefined) meta.managedFields = cloneJSON(liveEntries); else delete meta.managedFields;
   }
 }
+
+// Tests compare the create fast path with the general one over a corpus of objects.
+let forceGeneralPath = false;
+/** For tests: whether updateManagedFields skips its create fast path (createdFieldsV1). */
+export function setGeneralPathForTesting(on: boolean): void { forceGeneralPath = on; }
 
 function decodeOrEmpty(entries: unknown): ManagedMap {
   try { return decodeManaged(entries); } catch { return new Map(); }

@@ -7,7 +7,7 @@
 
 import { cloneJSON, deepEqual, isObject, type JSONObject, type JSONValue } from '../patch/json';
 import type { SchemaNode } from '../patch/schema';
-import { fieldElement, FieldSet, keyElement, valueElement } from './fieldset';
+import { compareElements, fieldElement, FieldSet, keyElement, valueElement } from './fieldset';
 
 export class TypedError extends Error {
   override readonly name = 'TypedError';
@@ -190,6 +190,72 @@ function compareAt(path: string[], l: JSONValue | undefined, r: JSONValue | unde
     if (l === undefined) res.added.insert(path);
     else if (r === undefined) res.removed.insert(path);
   }
+}
+
+// ----- the FieldsV1 of a create -----
+
+// Members the server owns (upstream's stripMetaManager): at the root and directly below metadata.
+const ROOT_STRIPPED = new Set(['f:apiVersion', 'f:kind', 'f:metadata']);
+const META_STRIPPED = new Set(['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'clusterName', 'generation', 'managedFields', 'resourceVersion'].map(fieldElement));
+
+/**
+ * The FieldsV1 a create records for `obj` (every field it sets less those the server owns), or
+ * undefined when that is empty: exactly encodeFieldsV1(compare(undefined, obj).added minus the
+ * server's fields), built in one walk without intermediate sets. Throws TypedError as compare does.
+ */
+export function createdFieldsV1(obj: JSONObject, root: SchemaNode): JSONObject | undefined {
+  if (shapeOf(root, obj) === 'leaf' || isEmptyContainer(obj)) return undefined;
+  const out = childrenOf(obj, root, 0, ROOT_STRIPPED);
+  return out.length ? encodeEntries(out) : undefined;
+}
+
+// One path element of a create's set: whether the path itself is in it, and what lies below it.
+interface Added { pe: string; member: boolean; below: Added[] | undefined }
+
+// The entries below a non-leaf value (compareAt with lhs undefined); `strip`: members to leave out.
+function childrenOf(v: JSONValue, node: SchemaNode, depth: number, strip: Set<string> | undefined, shape = shapeOf(node, v)): Added[] {
+  const out: Added[] = [];
+  if (shape === 'keyed') {
+    const items = indexItems(node, v as JSONValue[]);
+    for (const [pe, item] of items) {
+      if (item === DUP) out.push({ pe, member: true, below: undefined });
+      else addChild(out, pe, item, node.items, depth + 1, undefined, undefined);
+    }
+    return out;
+  }
+  const m = v as JSONObject;
+  for (const k in m) {
+    const cv = m[k];
+    if (cv === undefined || (depth === 1 && strip === META_STRIPPED && k === 'managedFields')) continue;
+    addChild(out, fieldElement(k), cv, node.field(k), depth + 1, strip, depth === 0 && k === 'metadata' ? META_STRIPPED : undefined);
+  }
+  return out;
+}
+
+function addChild(out: Added[], pe: string, v: JSONValue, node: SchemaNode, depth: number, strip: Set<string> | undefined, below: Set<string> | undefined): void {
+  const shape = shapeOf(node, v);
+  let member: boolean;
+  let children: Added[] | undefined;
+  if (shape === 'leaf' || isEmptyContainer(v)) member = true;
+  else {
+    children = childrenOf(v, node, depth, below, shape);
+    if (children.length === 0) children = undefined;
+    // A struct field's own path is not recorded (see compareAt).
+    member = shape !== 'declared' || pe.charCodeAt(0) !== 102 /* f */;
+  }
+  if (member && strip?.has(pe)) member = false;
+  if (member || children) out.push({ pe, member, below: children });
+}
+
+function encodeEntries(entries: Added[]): JSONObject {
+  if (entries.length > 1) entries.sort((a, b) => compareElements(a.pe, b.pe));
+  const out: JSONObject = {};
+  for (const e of entries) {
+    if (!e.below) { out[e.pe] = {}; continue; }
+    const o: JSONObject = e.member ? { '.': {} } : {};
+    out[e.pe] = Object.assign(o, encodeEntries(e.below));
+  }
+  return out;
 }
 
 const DUP = Symbol('duplicate');
