@@ -171,6 +171,9 @@ export const builtinResources: ResourceInfo[] = [
       shortNames: ['crd', 'crds'], categories: ['api-extensions'], subresources: [STATUS],
     },
   ]),
+  ...group('scheduling.k8s.io', 'v1', [
+    { kind: 'PriorityClass', plural: 'priorityclasses', namespaced: false, shortNames: ['pc'] },
+  ]),
   ...group('coordination.k8s.io', 'v1', [
     { kind: 'Lease', plural: 'leases', namespaced: true },
   ]),

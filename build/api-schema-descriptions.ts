@@ -72,6 +72,7 @@ const kinds: Record<string, string> = {
   'io.k8s.api.storage.v1.StorageClass': 'A kind of storage the cluster offers, with the provisioner and parameters used to create volumes dynamically.',
   'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition': 'Adds a new resource type to the API, with its names, versions and an OpenAPI schema that validates its objects.',
   'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps': 'An OpenAPI v3 schema (a subset of JSON Schema) describing and validating custom objects.',
+  'io.k8s.api.scheduling.v1.PriorityClass': 'Maps a name to an integer priority: pods naming it get that priority, which orders the scheduling queue and decides who may preempt whom.',
   'io.k8s.api.coordination.v1.Lease': 'A lock with a holder and a renewal time, used for leader election and node heartbeats.',
   'io.k8s.api.discovery.v1.EndpointSlice': 'A part of the endpoints behind a Service: addresses, their readiness and ports.',
   'io.k8s.api.settings.v1alpha1.PodPreset': 'Injects environment variables, volumes and volume mounts into the pods its selector matches when they are created.',
@@ -249,6 +250,9 @@ Object.assign(fields, {
     hostname: 'The pod\'s hostname; defaults to the pod name.',
     subdomain: 'With a headless Service of this name, gives the pod the DNS name <hostname>.<subdomain>.<namespace>.svc.',
     priorityClassName: 'The PriorityClass whose value orders this pod for scheduling and preemption.',
+    priority: 'The pod\'s priority, filled in at creation from its PriorityClass (or the global default class, else 0); a value that differs from the class is refused.',
+    preemptionPolicy: 'Whether this pod may preempt lower-priority pods, filled in at creation from its PriorityClass.',
+    ephemeralContainers: 'Debugging containers added to a running pod through the ephemeralcontainers subresource (kubectl debug); they can be added, never changed or removed.',
     automountServiceAccountToken: 'Whether the service account token is mounted into the containers.',
     enableServiceLinks: 'Whether the environment gets variables for the Services of the namespace (default true).',
   },
@@ -465,6 +469,12 @@ Object.assign(fields, {
     endpoints: 'The endpoints: addresses, conditions (ready, serving, terminating), node and zone.',
     ports: 'The ports every endpoint of this slice listens on.',
   },
+  ['io.k8s.api.scheduling.v1.PriorityClass']: {
+    value: 'The priority of pods naming this class; higher runs first. At most 1000000000 for user classes (larger values are kept for the system- classes). Cannot be changed.',
+    globalDefault: 'Whether pods naming no class get this one. At most one class may be the default.',
+    description: 'Free text telling users when to use this class.',
+    preemptionPolicy: 'PreemptLowerPriority (default) lets pods of this class evict lower-priority pods to fit; Never only queues them ahead. Cannot be changed.',
+  },
   ['io.k8s.api.settings.v1alpha1.PodPresetSpec']: {
     selector: 'The pods this preset applies to.',
     env: 'Environment variables added to every container.',
@@ -493,6 +503,7 @@ export const fieldEnums: Record<string, Record<string, string[]>> = {
   [`${batch}.JobSpec`]: { completionMode: ['Indexed', 'NonIndexed'] },
   [`${crd}.CustomResourceDefinitionSpec`]: { scope: ['Cluster', 'Namespaced'] },
   ['io.k8s.api.discovery.v1.EndpointSlice']: { addressType: ['FQDN', 'IPv4', 'IPv6'] },
+  ['io.k8s.api.scheduling.v1.PriorityClass']: { preemptionPolicy: ['Never', 'PreemptLowerPriority'] },
 };
 
 export const definitionDescriptions: Record<string, Entry> = {};

@@ -12,6 +12,7 @@
 //
 // Run: npx tsx build/gen-api-schema.ts --api <kubernetes/api git dir> \
 //        --apimachinery <kubernetes/apimachinery git dir> --apiextensions <kubernetes/apiextensions-apiserver git dir>
+//        [--models <client-node 2.0.1 dist/gen/models>]
 // Each git dir needs the v0.32.4 tag (and api the v0.19.16 tag); the files are read with `git show`.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -23,7 +24,11 @@ const TAG = 'v0.32.4';
 const PODPRESET_TAG = 'v0.19.16';
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'api/schema/generated/definitions.json');
-const MODELS = path.join(ROOT, 'node_modules/@kubernetes/client-node/dist/gen/models');
+// The committed file was generated from client-node 2.0.1's models; the project now installs 1.4
+// (2.x does not load on Node 20), whose models mark other fields required. `--models` points at the
+// dist/gen/models of an unpacked 2.0.1 (`npm pack @kubernetes/client-node@2.0.1`) so a regeneration
+// changes only what the scheme or descriptions changed.
+const MODELS = optionalArg('models') ?? path.join(ROOT, 'node_modules/@kubernetes/client-node/dist/gen/models');
 
 type Schema = Record<string, any>;
 
@@ -31,6 +36,11 @@ function arg(name: string): string {
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0 || !process.argv[i + 1]) throw new Error(`missing --${name} <git dir>`);
   return process.argv[i + 1];
+}
+
+function optionalArg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? undefined : process.argv[i + 1];
 }
 
 function gitShow(dir: string, tag: string, file: string): string {
