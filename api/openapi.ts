@@ -102,7 +102,12 @@ function subresourceDefinition(r: ResourceInfo, gvk: GroupVersionKind, defs: Rec
     (g) => g.group === gvk.group && g.version === gvk.version && g.kind === gvk.kind)) ?? (gvk.kind === r.kind ? r.definition : undefined);
 }
 
-function pathsFor(r: ResourceInfo, custom: boolean, defs: Record<string, SchemaObject>): Record<string, Record<string, unknown>> {
+/**
+ * The OpenAPI v3 path items of one resource (collection, item, all-namespaces list, subresources),
+ * each operation with its x-kubernetes-action and GVK. The v2 document (api/openapi-v2) converts
+ * these same path items, so both versions list one operation set.
+ */
+export function pathsFor(r: ResourceInfo, custom: boolean, defs: Record<string, SchemaObject>): Record<string, Record<string, unknown>> {
   const base = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;
   const nsPart = r.namespaced ? '/namespaces/{namespace}' : '';
   const scope = r.namespaced ? 'Namespaced' : '';
@@ -226,25 +231,38 @@ function customDefinitions(c: CustomResourceSchema): Record<string, SchemaObject
   return { [name]: s, [`${name}List`]: list };
 }
 
+/** A resource to document, and whether it is a custom resource (no strategic merge patch). */
+export interface DocumentedResource { r: ResourceInfo; custom: boolean }
+
+/**
+ * Every definition the documents draw from (the built-in ones, the PATCH body and the custom
+ * kinds' definitions, not yet published) and every resource to document. Shared by the v3 and
+ * v2 builders so both describe one schema set.
+ */
+export function openAPISources(resources: ResourceInfo[], extra: CustomResourceSchemas = []): { defs: Record<string, SchemaObject>; entries: DocumentedResource[] } {
+  const builtin = getDefinitions();
+  const customDefs: Record<string, SchemaObject> = {};
+  for (const c of extra) Object.assign(customDefs, customDefinitions(c));
+  const defs: Record<string, SchemaObject> = {
+    ...builtin,
+    [PATCH_DEF]: { type: 'object', description: 'The body of a PATCH request; its content type names the patch format.' },
+    ...customDefs,
+  };
+  const entries: DocumentedResource[] = [
+    ...resources.map((r) => ({ r, custom: false })),
+    ...extra.map((c) => ({ r: { ...c.resource, definition: c.resource.definition || customResourceDefinitionName(c.resource) }, custom: true })),
+  ];
+  return { defs, entries };
+}
+
 /**
  * One OpenAPI v3 document per group-version ('api/v1', 'apis/apps/v1', and one per custom
  * resource group-version), each with the paths of its resources (every verb they support) and the
  * component schemas they reach. The caller serves /openapi/v3 and hashes each document.
  */
 export function buildOpenAPIv3Documents(resources: ResourceInfo[], extra: CustomResourceSchemas = []): Map<string, object> {
-  const builtin = getDefinitions();
-  const customDefs: Record<string, SchemaObject> = {};
-  for (const c of extra) Object.assign(customDefs, customDefinitions(c));
-  const allDefs: Record<string, SchemaObject> = {
-    ...builtin,
-    [PATCH_DEF]: { type: 'object', description: 'The body of a PATCH request; its content type names the patch format.' },
-    ...customDefs,
-  };
-  const entries: Array<{ r: ResourceInfo; custom: boolean }> = [
-    ...resources.map((r) => ({ r, custom: false })),
-    ...extra.map((c) => ({ r: { ...c.resource, definition: c.resource.definition || customResourceDefinitionName(c.resource) }, custom: true })),
-  ];
-  const byGV = new Map<string, Array<{ r: ResourceInfo; custom: boolean }>>();
+  const { defs: allDefs, entries } = openAPISources(resources, extra);
+  const byGV = new Map<string, DocumentedResource[]>();
   for (const e of entries) {
     const key = openAPIPathOf(e.r);
     byGV.set(key, [...(byGV.get(key) ?? []), e]);

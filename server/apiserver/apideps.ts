@@ -4,6 +4,7 @@
 import type { GroupVersionKind } from '../../api/scheme';
 import { decodeProtobufBody as decodeProtobuf } from '../../api/protobuf';
 import { buildOpenAPIv3Documents as buildDocs } from '../../api/openapi';
+import { buildOpenAPIv2Document as buildV2, encodeOpenAPIv2Document, type OpenAPIv2Document } from '../../api/openapi-v2';
 import type { ServedResource } from './resources';
 import * as mf from '../../api/managedfields';
 import * as defaults from '../../api/defaults';
@@ -54,6 +55,12 @@ export function decodeProtobufBody(body: Buffer): any {
 /** OpenAPI v3 documents by group-version path ('api/v1', 'apis/apps/v1'), custom resources included. */
 export function buildOpenAPIv3Documents(resources: ServedResource[], custom: ServedResource[]): Map<string, object> {
   return buildDocs(resources.filter((r) => !r.custom), custom.map((r) => ({ resource: r, schema: r.custom?.schema })));
+}
+
+/** The OpenAPI v2 document (JSON) and its gnostic protobuf encoding, custom resources included. */
+export function buildOpenAPIv2(resources: ServedResource[], custom: ServedResource[]): { json: OpenAPIv2Document; protobuf: Uint8Array } {
+  const json = buildV2(resources.filter((r) => !r.custom), custom.map((r) => ({ resource: r, schema: r.custom?.schema })));
+  return { json, protobuf: encodeOpenAPIv2Document(json) };
 }
 
 function sourceOf(gvk: GroupVersionKind, schema: unknown): SchemaSource {

@@ -17,7 +17,7 @@ import type { Registry, UserInfo, WriteContext, DeleteOptions, ListOptions, Fiel
 import type { ResourceTable, ServedResource } from './resources';
 import { WatchClosedError, type ObjectEvent } from './watchcache';
 import { toTable, wantsTable, tableForWatchEvent, wantsPartialMetadata, toPartialObjectMetadata } from './tables';
-import type { OpenApiService } from './openapi';
+import { serveOpenAPIv2, type OpenApiService } from './openapi';
 import { responseJson } from './written-json';
 import type { ReviewService } from './reviews';
 import { bindPod } from './binding';
@@ -194,8 +194,9 @@ export class ApiHandler {
       return send(res, 200, apiGroupList(this.o.table));
     }
     if (path === '/') {
-      return send(res, 200, { paths: ['/api', '/api/v1', '/apis', ...this.o.table.groupVersions().filter((g) => g.group).flatMap((g) => [`/apis/${g.group}`, ...g.versions.map((v) => `/apis/${g.group}/${v}`)]), '/healthz', '/livez', '/openapi/v3', '/readyz', '/version'] });
+      return send(res, 200, { paths: ['/api', '/api/v1', '/apis', ...this.o.table.groupVersions().filter((g) => g.group).flatMap((g) => [`/apis/${g.group}`, ...g.versions.map((v) => `/apis/${g.group}/${v}`)]), '/healthz', '/livez', '/openapi/v2', '/openapi/v3', '/readyz', '/version'] });
     }
+    if (path === '/openapi/v2') return serveOpenAPIv2(this.o.openapi, req, res);
     if (path === '/openapi/v3') return send(res, 200, this.o.openapi.index());
     if (path.startsWith('/openapi/v3/')) {
       const gv = path.slice('/openapi/v3/'.length);
