@@ -7,7 +7,6 @@
 // arrays with exactly one items schema, and values it cannot type-check left untyped.
 // Paths and definitions come from api/openapi's sources, so v2 and v3 list one operation set.
 import * as protobuf from 'protobufjs/light';
-import { stringify as toYaml } from 'yaml';
 import { openAPISources, pathsFor, type CustomResourceSchemas } from './openapi';
 import type { ResourceInfo } from './scheme';
 import { REF_PREFIX, type SchemaObject } from './schema';
@@ -243,8 +242,11 @@ export function openAPIv2Types(): protobuf.Root {
   return root;
 }
 
-/** gnostic's Any: the value as YAML text (kube-openapi's reader parses it with yaml.v2). */
-const anyOf = (v: unknown) => ({ yaml: toYaml(v) });
+/**
+ * gnostic's Any: the value as YAML text, which kube-openapi's reader parses with yaml.v2. JSON is
+ * YAML flow style, reads back the same, and is ~30x cheaper to write than block YAML here.
+ */
+const anyOf = (v: unknown) => ({ yaml: JSON.stringify(v) });
 const extensionsOf = (o: Json) => Object.entries(o).filter(([k]) => k.startsWith('x-')).map(([name, v]) => ({ name, value: anyOf(v) }));
 
 const SCHEMA_STRINGS = ['format', 'title', 'description', 'pattern', 'discriminator'];
@@ -322,5 +324,6 @@ export function encodeOpenAPIv2Document(doc: OpenAPIv2Document): Uint8Array {
       })),
     },
   };
-  return Document.encode(Document.fromObject(message)).finish();
+  // The message is built in the exact shape of the types, so it is encoded as is (no fromObject copy).
+  return Document.encode(message).finish();
 }
