@@ -69,7 +69,7 @@ describe('OpenAPI v2 and kubectl client-side validation', () => {
     expect(allowed.status.allowed).toBe(true);
   }, 60_000);
 
-  it('SelfSubjectAccessReview, LocalSubjectAccessReview, TokenReview and auth whoami work with default validation', async () => {
+  it('SelfSubjectAccessReview, LocalSubjectAccessReview, TokenReview, SelfSubjectRulesReview, SelfSubjectReview and auth whoami work with default validation', async () => {
     const token = (await c.kubectlOk(['create', 'token', 'default'])).trim();
     const f = writeFiles({
       'ssar.yaml': 'apiVersion: authorization.k8s.io/v1\nkind: SelfSubjectAccessReview\nspec:\n  resourceAttributes:\n    verb: list\n    resource: secrets\n    namespace: kube-system\n',
@@ -85,8 +85,17 @@ describe('OpenAPI v2 and kubectl client-side validation', () => {
     const tr = parseYaml(await c.kubectlOk(['create', '-f', f.path('tr.yaml'), '-o', 'yaml']));
     expect(tr.status.authenticated).toBe(true);
     expect(tr.status.user.username).toBe('system:serviceaccount:default:default');
+    const rules = writeFiles({
+      'ssrr.yaml': 'apiVersion: authorization.k8s.io/v1\nkind: SelfSubjectRulesReview\nspec:\n  namespace: default\n',
+      'ssr.yaml': 'apiVersion: authentication.k8s.io/v1\nkind: SelfSubjectReview\n',
+    });
+    const ssrr = parseYaml(await c.kubectlOk(['create', '-f', rules.path('ssrr.yaml'), '-o', 'yaml']));
+    expect(ssrr.status.resourceRules).toContainEqual({ apiGroups: ['*'], resources: ['*'], verbs: ['*'] });
+    const ssr = parseYaml(await c.kubectlOk(['create', '-f', rules.path('ssr.yaml'), '-o', 'yaml']));
+    expect(ssr.status.userInfo.groups).toContain('system:masters');
     const who = await c.kubectlOk(['auth', 'whoami', '-o', 'yaml']);
-    expect(parseYaml(who).status.userInfo.username).toBeTruthy();
+    expect(parseYaml(who).status.userInfo.username).toBe('system:admin');
+    expect(ssr.status.userInfo.username).toBe('system:admin');
   }, 60_000);
 
   it('a review with an unknown field is refused by kubectl itself, naming the field', async () => {
