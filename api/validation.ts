@@ -140,7 +140,35 @@ export function validateAnnotations(annotations: unknown, field: string): FieldE
 type Obj = Record<string, any>;
 const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
 const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const deepEqual = (a: unknown, b: unknown): boolean => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+/**
+ * JSON equality regardless of key order: what comparing JSON.stringify of both sides with keys
+ * sorted gives (undefined, function and symbol properties absent, such array items null), without
+ * building either string. `skip` leaves a key of the top-level objects out of the comparison.
+ */
+function deepEqual(a: unknown, b: unknown, skip?: (key: string) => boolean): boolean {
+  if (a === b) return true;
+  if (isObj(a)) {
+    if (!isObj(b)) return false;
+    let n = 0;
+    for (const k in a) {
+      if (!Object.prototype.hasOwnProperty.call(a, k)) continue;
+      const v = a[k];
+      if (!jsonWritten(v) || skip?.(k)) continue;
+      n++;
+      if (!Object.prototype.hasOwnProperty.call(b, k) || !jsonWritten(b[k]) || !deepEqual(v, b[k])) return false;
+    }
+    for (const k in b) if (Object.prototype.hasOwnProperty.call(b, k) && jsonWritten(b[k]) && !skip?.(k)) n--;
+    return n === 0;
+  }
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!deepEqual(jsonWritten(a[i]) ? a[i] : null, jsonWritten(b[i]) ? b[i] : null)) return false;
+    return true;
+  }
+  if (isObj(b) || Array.isArray(b)) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+const jsonWritten = (v: unknown): boolean => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol';
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
   if (isObj(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])]));
@@ -384,23 +412,41 @@ export function validatePodSpec(spec: unknown, field: string, restartPolicies = 
   return errs;
 }
 
+// ephemeralContainers change only through their subresource; nodeName only through binding.
+const isPodMutable = (k: string): boolean => k === 'activeDeadlineSeconds' || k === 'tolerations' || k === 'ephemeralContainers';
+const isPodMutableOrNodeName = (k: string): boolean => isPodMutable(k) || k === 'nodeName';
+const isImage = (k: string): boolean => k === 'image';
+
+/** Whether two pod specs are equal but for the fields a pod update may change (no copies made). */
+export function podSpecSameButMutable(spec: Obj, old: Obj): boolean {
+  if (spec === old) return true;
+  const skip = old.nodeName ? isPodMutable : isPodMutableOrNodeName;
+  if (!deepEqual(spec, old, (k) => skip(k) || k === 'containers' || k === 'initContainers')) return false;
+  for (const list of ['containers', 'initContainers']) {
+    const a = spec[list];
+    const b = old[list];
+    // Only lists have their items' images left out; anything else compares whole.
+    if (!Array.isArray(a) || !Array.isArray(b)) {
+      if (!deepEqual(a, b)) return false;
+      continue;
+    }
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) {
+      const x = jsonWritten(a[i]) ? a[i] : null;
+      const y = jsonWritten(b[i]) ? b[i] : null;
+      if (!(isObj(x) && isObj(y) ? deepEqual(x, y, isImage) : deepEqual(x, y))) return false;
+    }
+  }
+  return true;
+}
+
 /** The pod fields that may change on update: container images, activeDeadlineSeconds, added tolerations. */
 function validatePodUpdate(spec: Obj, old: Obj): FieldError[] {
-  const strip = (s: Obj): Obj => {
-    const c = structuredClone(s);
-    for (const list of ['containers', 'initContainers']) for (const ct of arr(c[list])) if (isObj(ct)) delete ct.image;
-    delete c.activeDeadlineSeconds;
-    delete c.tolerations;
-    // ephemeralContainers change only through their subresource; nodeName only through binding.
-    delete c.ephemeralContainers;
-    if (!old.nodeName) delete c.nodeName;
-    return c;
-  };
   const errs: FieldError[] = [];
   const oldTolerations = arr(old.tolerations).map((t) => JSON.stringify(canonical(t)));
   const newTolerations = new Set(arr(spec.tolerations).map((t) => JSON.stringify(canonical(t))));
   const tolerationsOK = oldTolerations.every((t) => newTolerations.has(t));
-  if (!deepEqual(strip(spec), strip(old)) || !tolerationsOK) {
+  if (!podSpecSameButMutable(spec, old) || !tolerationsOK) {
     errs.push(forbidden('spec', 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)'));
   }
   if (typeof old.activeDeadlineSeconds === 'number' && (spec.activeDeadlineSeconds === undefined || spec.activeDeadlineSeconds > old.activeDeadlineSeconds)) {

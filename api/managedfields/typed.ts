@@ -140,6 +140,8 @@ export function compare(lhs: JSONObject | undefined, rhs: JSONObject, root: Sche
 }
 
 function compareAt(path: string[], l: JSONValue | undefined, r: JSONValue | undefined, node: SchemaNode, res: Comparison): void {
+  // A subtree shared by both objects (a status write keeps the live spec) has no changes.
+  if (l === r && l !== undefined) return;
   const sl = l === undefined ? undefined : shapeOf(node, l);
   const sr = r === undefined ? undefined : shapeOf(node, r);
   const shape = sr ?? sl!;

@@ -5,6 +5,7 @@
 import { randomUUID, randomInt } from 'node:crypto';
 import type { KeyValue, Store } from '../../embedded-store/types';
 import { apiVersionOf, type GroupVersionKind } from '../../api/scheme';
+import { cloneJSON } from '../../api/patch/json';
 import {
   ApiError, alreadyExists, badRequest, conflict, expired, invalid, notFound, STALE_OBJECT, successStatus, type FieldCause,
 } from './errors';
@@ -328,7 +329,8 @@ export class Registry {
     for (let attempt = 0; attempt < 20; attempt++) {
       const kv = await this.store.get(key);
       const current = kv ? this.decode(res, kv) : undefined;
-      const next = await mutate(current ? clone(current) : undefined, kv?.modRevision ?? 0);
+      // current was just decoded from the stored bytes: plain JSON, so cloneJSON copies it exactly.
+      const next = await mutate(current ? cloneJSON(current) : undefined, kv?.modRevision ?? 0);
       if (!current) {
         // create-on-update (PUT to a missing node, server-side apply of a new object)
         return { object: await this.create(res, namespace, next, ctx), created: true };
@@ -362,12 +364,13 @@ export class Registry {
     const strategy = strategyFor(res);
     let obj: any;
     if (subresource === 'status') {
-      // A status write changes status only (metav1 ResetObjectMetaForStatus).
-      obj = clone(current);
+      // A status write changes status only (metav1 ResetObjectMetaForStatus). The rest is
+      // current's own (a private decode): shared, not copied, so comparisons see it unchanged.
+      obj = { ...current, metadata: { ...current.metadata } };
       obj.status = next.status;
     } else if (subresource === 'finalize') {
       // namespaces/finalize changes spec.finalizers only.
-      obj = clone(current);
+      obj = cloneJSON(current);
       obj.spec = { ...(obj.spec ?? {}), finalizers: next.spec?.finalizers ?? [] };
     } else {
       obj = next;
@@ -387,15 +390,11 @@ export class Registry {
     }
     delete obj.metadata.resourceVersion;
     this.validate(res, obj, current);
-    if (specOf(obj) !== specOf(current) && current.metadata.generation !== undefined) {
+    if (current.metadata.generation !== undefined && specOf(obj) !== specOf(current)) {
       obj.metadata.generation = (current.metadata.generation ?? 0) + 1;
     }
     this.updateManagedFields(res, current, obj, ctx, subresource);
-    const cmp = clone(current);
-    delete cmp.metadata.resourceVersion;
-    if (JSON.stringify(stripTimes(cmp)) === JSON.stringify(stripTimes(obj))) {
-      return { object: current, unchanged: true };
-    }
+    if (sameButTimes(current, obj)) return { object: current, unchanged: true };
     if (!ctx.dryRun) await strategy.allocate?.(obj, current, this.env, res);
     const md = obj.metadata;
     const deleteNow = !!md.deletionTimestamp && (md.finalizers ?? []).length === 0 && (res.kind !== 'Pod' || res.group !== '' || (md.deletionGracePeriodSeconds ?? 0) === 0)
@@ -617,6 +616,55 @@ function convertedWatch(w: ObjectWatch, fromStorage: (o: any) => any): ObjectWat
 function dedupeCauses(errs: FieldCause[]): FieldCause[] {
   const seen = new Set<string>();
   return errs.filter((e) => { const k = `${e.field}|${e.message}`; if (seen.has(k)) return false; seen.add(k); return true; });
+}
+
+/**
+ * Whether an update writes what is stored: JSON-equal (same keys in the same order) but for
+ * metadata.resourceVersion and managedFields times, which must not make an otherwise identical
+ * write a new revision. Neither object is modified.
+ */
+export function sameButTimes(current: any, obj: any): boolean {
+  return sameJSON(current, obj, 0);
+}
+
+// level 0: the object; 1: its metadata (no resourceVersion); 2: the managedFields list; 3: one
+// entry of it (no time); 4: anything else.
+function sameJSON(a: unknown, b: unknown, level: number): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+    // As JSON.stringify writes them: undefined array items and non-finite numbers are null.
+    return JSON.stringify(a === undefined ? null : a) === JSON.stringify(b === undefined ? null : b);
+  }
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    const next = level === 2 ? 3 : 4;
+    for (let i = 0; i < a.length; i++) if (!sameJSON(a[i], b[i], next)) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  if (typeof (a as { toJSON?: unknown }).toJSON === 'function' || typeof (b as { toJSON?: unknown }).toJSON === 'function') return JSON.stringify(a) === JSON.stringify(b);
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const skip = level === 1 ? 'resourceVersion' : level === 3 ? 'time' : undefined;
+  const ak = Object.keys(ao);
+  const bk = Object.keys(bo);
+  let j = 0;
+  for (let i = 0; i < ak.length; i++) {
+    const k = ak[i]!;
+    const v = ao[k];
+    if (!written(v) || k === skip) continue;
+    while (j < bk.length && (!written(bo[bk[j]!]) || bk[j] === skip)) j++;
+    if (j >= bk.length || bk[j] !== k) return false;
+    if (!sameJSON(v, bo[k], level === 0 && k === 'metadata' ? 1 : level === 1 && k === 'managedFields' ? 2 : 4)) return false;
+    j++;
+  }
+  while (j < bk.length && (!written(bo[bk[j]!]) || bk[j] === skip)) j++;
+  return j >= bk.length;
+}
+
+/** Whether JSON.stringify writes an object property with this value. */
+function written(v: unknown): boolean {
+  return v !== undefined && typeof v !== 'function' && typeof v !== 'symbol';
 }
 
 /** managedFields times and the like must not make an otherwise identical write a new revision. */
