@@ -395,19 +395,29 @@ export class Informer {
   }
 }
 
+function informerId(r: ResourceRef, selector: InformerSelector): string {
+  return `${r.group}/${r.version}/${r.resource}?${selector.labelSelector ?? ''}&${selector.fieldSelector ?? ''}`;
+}
+
 /** One informer per resource and selector, shared by every controller that asks for it. */
 export class SharedInformerFactory {
   private readonly informers = new Map<string, Informer>();
   constructor(readonly client: ClusterClient, private readonly opts: InformerOptions = {}) {}
 
   informerFor(r: ResourceRef, selector: InformerSelector = {}): Informer {
-    const id = `${r.group}/${r.version}/${r.resource}?${selector.labelSelector ?? ''}&${selector.fieldSelector ?? ''}`;
+    const id = informerId(r, selector);
     let inf = this.informers.get(id);
     if (!inf) {
       inf = new Informer(this.client, r, this.opts, selector);
       this.informers.set(id, inf);
     }
     return inf;
+  }
+
+  /** The informer some consumer already asked for, if any (lets a consumer that could make do with
+   *  less, like the garbage collector's metadata-only monitors, share it instead of adding one). */
+  existing(r: ResourceRef, selector: InformerSelector = {}): Informer | undefined {
+    return this.informers.get(informerId(r, selector));
   }
 
   /** Starts every informer created so far (and is safe to call again after adding more). */
