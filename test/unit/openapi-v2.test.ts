@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { buildOpenAPIv2Document, encodeOpenAPIv2Document, openAPIv2Types, toV2Schema, V2_REF_PREFIX, type OpenAPIv2Document } from '../../api/openapi-v2';
-import { builtinResources, type ResourceInfo } from '../../api/scheme';
+import { builtinResources, subresourceKind, type ResourceInfo } from '../../api/scheme';
 
 type Json = Record<string, any>;
 
@@ -59,6 +59,22 @@ describe('OpenAPI v2 document', () => {
     expect(meta.allOf).toBeUndefined();
     expect(JSON.stringify(d)).not.toContain('x-orch-');
     expect(JSON.stringify(d)).not.toContain('#/components/');
+  });
+
+  it('has a definition carrying the GVK of every kind orch serves (what kubectl looks models up by)', () => {
+    const have = new Set<string>();
+    for (const s of Object.values(doc().definitions)) for (const g of s['x-kubernetes-group-version-kind'] ?? []) have.add(`${g.group}/${g.version}/${g.kind}`);
+    const missing: string[] = [];
+    for (const r of [...builtinResources, widget]) {
+      // Create-only kinds (reviews, bindings) have no list kind upstream either.
+      const kinds = r.verbs.includes('list') ? [r.kind, r.listKind] : [r.kind];
+      for (const k of kinds) if (!have.has(`${r.group}/${r.version}/${k}`)) missing.push(`${r.group}/${r.version}/${k}`);
+      for (const sub of r.subresources) {
+        const g = subresourceKind(r, sub.name);
+        if (g && !have.has(`${g.group}/${g.version}/${g.kind}`)) missing.push(`${r.plural}/${sub.name} ${g.group}/${g.version}/${g.kind}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   it('lists the v3 operations in v2 form: body parameters, typed query parameters, fieldValidation', () => {
