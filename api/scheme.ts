@@ -85,6 +85,8 @@ function group(groupName: string, version: string, specs: Spec[]): ResourceInfo[
  */
 export const builtinResources: ResourceInfo[] = [
   ...group('', 'v1', [
+    // The legacy top-level form of pods/binding: POST a Binding named after the pod (server/apiserver/binding.ts).
+    { kind: 'Binding', plural: 'bindings', namespaced: true, verbs: ['create'] },
     { kind: 'ConfigMap', plural: 'configmaps', namespaced: true, shortNames: ['cm'] },
     { kind: 'Endpoints', plural: 'endpoints', namespaced: true, shortNames: ['ep'] },
     { kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'] },

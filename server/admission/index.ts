@@ -1,16 +1,20 @@
-// The apiserver's mutating admission of pods on create, in upstream's plugin order: PodPreset,
-// then DefaultTolerationSeconds. The registry calls `admit()` after defaulting and before
-// validation (dryRun included) and `created()` once the pod is stored (never on dryRun).
-// PodPresets come from memory — a list, then the watch cache, re-listed when the watch ends —
-// like upstream's plugin reads its informer's lister: no store read per pod create.
+// The apiserver's mutating admission of pods on create, in upstream's plugin order (its
+// AllOrderedPlugins): PodPreset, then ServiceAccount, then DefaultTolerationSeconds. The registry
+// calls `admit()` after defaulting and before validation (dryRun included) and `created()` once
+// the pod is stored (never on dryRun). PodPresets and ServiceAccounts come from memory — a list,
+// then the watch cache, re-listed when the watch ends — like upstream's plugins read their
+// informers' listers: no store read per pod create (a ServiceAccount the cache lacks is read once).
 import { randomBytes } from 'node:crypto';
 import { applyDefaults } from '../../api/defaults';
 import type { Registry, WriteContext } from '../apiserver/registry';
 import { applyPodPresets } from './podpreset';
 import { addDefaultTolerations } from './default-tolerations';
+import { ServiceAccountCache } from '../apiserver/serviceaccount-cache';
+import { ServiceAccountAdmission } from './serviceaccount';
 
 export { applyPodPresets } from './podpreset';
 export { addDefaultTolerations } from './default-tolerations';
+export { ServiceAccountAdmission } from './serviceaccount';
 
 const ADMISSION_CONTEXT: WriteContext = {
   user: { username: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] },
@@ -25,10 +29,21 @@ export class PodAdmission {
   private watch: { close(): void } | undefined;
   private stopped = false;
 
-  constructor(private readonly registry: Registry, private readonly log: (msg: string) => void = () => {}) {}
+  private readonly serviceAccounts: ServiceAccountCache;
+  private readonly serviceAccount: ServiceAccountAdmission;
+
+  constructor(private readonly registry: Registry, private readonly log: (msg: string) => void = () => {}) {
+    this.serviceAccounts = new ServiceAccountCache(registry.store, registry.watchCache);
+    this.serviceAccount = new ServiceAccountAdmission(registry, this.serviceAccounts);
+  }
 
   /** Lists the PodPresets and follows the watch cache; resolves once the first list is held. */
   async start(): Promise<void> {
+    this.serviceAccounts.start();
+    await this.startPresets();
+  }
+
+  private async startPresets(): Promise<void> {
     const res = this.registry.resource('settings.k8s.io', 'podpresets');
     const list = await this.registry.list(res, undefined);
     const fresh = new Map<string, Map<string, any>>();
@@ -46,17 +61,21 @@ export class PodAdmission {
         this.log(`podpreset admission: watch ended (${(err as Error).message}); re-listing`);
       }
       if (this.stopped) return;
-      setTimeout(() => { if (!this.stopped) this.start().catch((e) => this.log(`podpreset admission: ${(e as Error).message}`)); }, 100);
+      setTimeout(() => { if (!this.stopped) this.startPresets().catch((e) => this.log(`podpreset admission: ${(e as Error).message}`)); }, 100);
     })();
   }
 
   stop(): void {
     this.stopped = true;
     this.watch?.close();
+    this.serviceAccounts.stop();
   }
 
-  /** Mutates a pod being created: presets of its namespace, then the default tolerations. */
-  admit(pod: any, _ctx: WriteContext): void {
+  /**
+   * Mutates a pod being created: presets of its namespace, its ServiceAccount (403 when missing),
+   * then the default tolerations. Synchronous unless the ServiceAccount had to be read from the store.
+   */
+  admit(pod: any, _ctx: WriteContext): void | Promise<void> {
     const inNamespace = this.presets.get(pod.metadata?.namespace);
     if (inNamespace?.size) {
       const r = applyPodPresets(pod, [...inNamespace.values()]);
@@ -71,6 +90,8 @@ export class PodAdmission {
         applyDefaults({ group: '', version: 'v1', kind: 'Pod' }, pod);
       }
     }
+    const pending = this.serviceAccount.admit(pod);
+    if (pending) return pending.then(() => addDefaultTolerations(pod));
     addDefaultTolerations(pod);
   }
 

@@ -1,8 +1,8 @@
-// pods/binding (and the legacy namespaced `bindings`), as upstream's BindingREST: one store write
+// pods/binding and the legacy namespaced `bindings`, as upstream's BindingREST: one store write
 // sets spec.nodeName, copies the Binding's annotations and sets PodScheduled=True. Like upstream it
 // writes the pod directly (no pod validation, no managedFields entry: upstream's field manager runs
 // on the Binding object, never on the pod), which keeps the scheduler's hottest write cheap.
-import { ApiError } from './errors';
+import { ApiError, badRequest } from './errors';
 import { nowRfc3339, type Registry } from './registry';
 import type { WriteContext } from './types';
 
@@ -39,4 +39,18 @@ export async function bindPod(registry: Registry, namespace: string | undefined,
     pod.status = { ...(pod.status ?? {}), conditions: podScheduledTrue(pod.status?.conditions, nowRfc3339()) };
     return pod;
   }, ctx, 'binding');
+}
+
+/**
+ * A Binding POSTed to `pods/<name>/binding` (urlName set: the Binding must carry the same name, or
+ * 400 like upstream) or to the namespace's `bindings` collection (urlName undefined: the pod is the
+ * one the Binding names). Both routes, HTTP and in-process, end in bindPod().
+ */
+export async function createBinding(registry: Registry, namespace: string | undefined, urlName: string | undefined, binding: any, ctx: WriteContext): Promise<void> {
+  const bodyName = binding?.metadata?.name;
+  if (urlName !== undefined && bodyName !== urlName) throw badRequest('name in URL does not match name in Binding object');
+  if (!bodyName) throw new ApiError(422, 'Invalid', 'Binding "" is invalid: metadata.name: Required value: name or generateName is required', { kind: 'Binding', name: '', causes: [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }] });
+  const bodyNamespace = binding?.metadata?.namespace;
+  if (bodyNamespace && namespace && bodyNamespace !== namespace) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+  await bindPod(registry, namespace, bodyName, binding, ctx);
 }

@@ -20,7 +20,7 @@ import { toTable, wantsTable, tableForWatchEvent, wantsPartialMetadata, toPartia
 import { serveOpenAPIv2, type OpenApiService } from './openapi';
 import { responseJson } from './written-json';
 import type { ReviewService } from './reviews';
-import { bindPod } from './binding';
+import { createBinding } from './binding';
 
 /** Go's strconv.ParseBool: the Python client sends `True`. */
 export function parseBool(v: string | null | undefined): boolean | undefined {
@@ -285,6 +285,11 @@ export class ApiHandler {
     const accept = req.headers.accept;
     const sub = rr.subresource;
 
+    // The legacy top-level `bindings`: create only, the pod named by the Binding (binding.ts).
+    if (r.group === '' && r.plural === 'bindings') {
+      if (verb !== 'create' || rr.name) throw methodNotAllowed('the server does not allow this method on the requested resource');
+      return this.bind(req, res, rr, q, user);
+    }
     // Review kinds are computed, never stored.
     if (r.verbs.length === 1 && r.verbs[0] === 'create' && !rr.name) {
       if (verb !== 'create') throw methodNotAllowed(`the server does not allow this method on the requested resource`);
@@ -322,7 +327,7 @@ export class ApiHandler {
         return send(res, 200, { kind: r.listKind, apiVersion: apiVersionOf(r), metadata: listMeta(list), items: list.items });
       }
       case 'create': {
-        if (sub === 'binding' || (r.plural === 'bindings')) return this.bind(req, res, rr, q, user);
+        if (sub === 'binding') return this.bind(req, res, rr, q, user);
         if (rr.name && sub !== undefined) throw methodNotAllowed(`create on ${sub}`);
         if (rr.name) throw methodNotAllowed('the server does not allow this method on the requested resource');
         const ctx = this.writeContext(q, user, req);
@@ -382,12 +387,11 @@ export class ApiHandler {
     throw methodNotAllowed(`verb ${verb}`);
   }
 
-  /** pods/binding (and the legacy namespaced `bindings`): sets spec.nodeName once. */
+  /** pods/binding and the legacy namespaced `bindings`: sets spec.nodeName once. */
   private async bind(req: IncomingMessage, res: ServerResponse, rr: ResourceRequest, q: URLSearchParams, user: UserInfo): Promise<void> {
     const ctx = this.writeContext(q, user, req);
     const binding = decodeObjectBody(await readBody(req), req.headers['content-type'], false).obj;
-    const podName = rr.name ?? binding?.metadata?.name;
-    await bindPod(this.o.registry, rr.namespace, podName, binding, ctx);
+    await createBinding(this.o.registry, rr.namespace, rr.subresource === 'binding' ? rr.name : undefined, binding, ctx);
     send(res, 201, successStatus());
   }
 

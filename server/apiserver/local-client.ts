@@ -6,7 +6,7 @@ import type { DeleteOptions, ListOptions, Registry, UserInfo, WriteContext } fro
 import type { ResourceTable, ServedResource } from './resources';
 import { inProcessCopy, WatchClosedError } from './watchcache';
 import type { PatchType } from './patch';
-import { bindPod } from './binding';
+import { createBinding } from './binding';
 
 /** Names a resource the way server/controllers' ResourceRef does. */
 export interface LocalResourceRef { group: string; version: string; resource: string }
@@ -113,7 +113,7 @@ export class LocalClient {
   async createSubresource(r: LocalResourceRef, namespace: string, name: string, subresource: string, body: any): Promise<unknown> {
     const res = this.res(r);
     if (res.plural === 'pods' && subresource === 'binding') {
-      await bindPod(this.registry, namespace, name, body, this.ctx());
+      await createBinding(this.registry, namespace, name, body, this.ctx());
       return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' };
     }
     throw badRequest(`subresource ${subresource} of ${res.plural} is not supported in-process`);

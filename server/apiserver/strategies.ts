@@ -15,7 +15,7 @@ export interface RegistryHooks {
   /** RBAC's escalation check on role and binding writes (server/auth/escalation.ts); throws a 403. */
   rbacWriteCheck?: (kind: string, obj: any, user: WriteContext['user']) => void;
   /** Mutating admission of a pod being created (server/admission): after defaults, before validation, dryRun too. */
-  admitPodCreate?: (pod: any, ctx: WriteContext) => void;
+  admitPodCreate?: (pod: any, ctx: WriteContext) => void | Promise<void>;
   /** A created pod was stored (never on dryRun): admission's follow-ups, e.g. PodPreset conflict Events. */
   podCreated?: (pod: any) => void;
 }
@@ -53,8 +53,11 @@ const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
 const podStrategy: Strategy = {
   prepareForCreate(obj, env, ctx) {
-    env.hooks.admitPodCreate?.(obj, ctx);
-    obj.status = { phase: 'Pending', qosClass: qosClass(obj) };
+    const setStatus = () => { obj.status = { phase: 'Pending', qosClass: qosClass(obj) }; };
+    // Admission answers synchronously from its caches; a Promise only when it had to read the store.
+    const admitted = env.hooks.admitPodCreate?.(obj, ctx);
+    if (admitted) return admitted.then(setStatus);
+    setStatus();
   },
   async afterCreate(obj, env) { env.hooks.podCreated?.(obj); },
   gracePeriod(pod, opts) {

@@ -17,6 +17,8 @@ async function main(): Promise<void> {
   const server = await startServer({ dataDir: dir, httpsListenPort: 0, bindAddress: '127.0.0.1', writeKubeconfig: '', disableControllers: true, log: () => {} });
   try {
     const client = server.api.client;
+    // No ServiceAccounts controller here: pods need their `default` ServiceAccount (admission refuses them otherwise).
+    await client.create({ group: '', version: 'v1', resource: 'serviceaccounts' }, 'default', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: 'default' } });
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < PODS; i++) {
       await client.create(pods, 'default', {
