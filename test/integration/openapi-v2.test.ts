@@ -166,7 +166,29 @@ describe('OpenAPI v2 and kubectl client-side validation', () => {
         group: 'example.com', scope: 'Namespaced', names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget', listKind: 'GadgetList' },
         versions: [{
           name: 'v1', served: true, storage: true,
-          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' }, port: { 'x-kubernetes-int-or-string': true }, free: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } } } },
+          // Shapes kubectl's v2 validation would misjudge if published as they are (a field that
+          // keeps unknown fields but lists some, int-or-string, nullable, anyOf, an embedded
+          // resource), plus maps and list-maps it reads as is.
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: {
+                spec: {
+                  type: 'object',
+                  properties: {
+                    size: { type: 'integer' },
+                    port: { 'x-kubernetes-int-or-string': true },
+                    free: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, properties: { known: { type: 'string' } } },
+                    opt: { type: 'object', nullable: true, properties: { a: { type: 'string' } } },
+                    either: { type: 'string', anyOf: [{ pattern: '^x' }, { pattern: '^y' }] },
+                    labels: { type: 'object', additionalProperties: { type: 'string' } },
+                    template: { type: 'object', 'x-kubernetes-embedded-resource': true, 'x-kubernetes-preserve-unknown-fields': true },
+                    ports: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], items: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, number: { type: 'integer' } } } },
+                  },
+                },
+              },
+            },
+          },
         }],
       },
     };
@@ -183,11 +205,16 @@ describe('OpenAPI v2 and kubectl client-side validation', () => {
     // an unknown field is named, int-or-string and free-form fields accept what they should.
     const lists = writeFiles({
       'bad.yaml': 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: example.com/v1\n  kind: Gadget\n  metadata: {name: g-bad}\n  spec: {size: 1, colour: red}\n',
-      'good.yaml': 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: example.com/v1\n  kind: Gadget\n  metadata: {name: g-good}\n  spec: {size: 1, port: http, free: {any: [1, 2]}}\n',
+      'good.yaml': 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: example.com/v1\n  kind: Gadget\n  metadata: {name: g-good}\n'
+        + '  spec: {size: 1, port: http, free: {known: k, any: [1, 2]}, opt: null, either: xa, labels: {a: b}, template: {apiVersion: v1, kind: Pod, metadata: {name: t}, spec: {}}, ports: [{name: web, number: 80}]}\n',
     });
     const bad = await c.kubectl(['create', '-f', lists.path('bad.yaml')]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('unknown field "colour" in com.example.v1.Gadget.spec');
     expect(await c.kubectlOk(['create', '-f', lists.path('good.yaml')])).toContain('gadget.example.com/g-good created');
+    // The document as a whole still reads: a built-in kind is validated from it as before.
+    const sar = writeFiles({ 'sar.yaml': 'apiVersion: authorization.k8s.io/v1\nkind: SubjectAccessReview\nspec:\n  user: bob\n  nonsense: true\n' });
+    const refused = await c.kubectl(['create', '-f', sar.path('sar.yaml')]);
+    expect(refused.stderr).toContain('unknown field "nonsense" in io.k8s.api.authorization.v1.SubjectAccessReviewSpec');
   }, 90_000);
 });
