@@ -192,6 +192,28 @@ export class ServiceAccountAdmission {
   }
 
   /**
+   * Upstream's check on a pods/ephemeralcontainers update (`pod` is the updated pod): it must name
+   * a ServiceAccount that exists, and with enforce-mountable-secrets its ephemeral containers may
+   * refer only to the ServiceAccount's Secrets. Throws a 403 ApiError; a Promise only on a cache miss.
+   */
+  validateEphemeralContainers(pod: any): void | Promise<void> {
+    const namespace: string = pod.metadata?.namespace;
+    const name: string | undefined = pod.spec?.serviceAccountName;
+    const forbid = (why: string) => forbiddenMessage('', 'pods', podNameForErrors(pod), why);
+    if (!name) throw forbid(`no service account specified for pod ${namespace}/${pod.metadata?.name ?? ''}`);
+    const check = (sa: any): void => {
+      const refused = secretReferenceViolation(sa, { spec: { ephemeralContainers: pod.spec.ephemeralContainers } });
+      if (refused) throw forbid(refused);
+    };
+    const cached = this.cache.lookup(namespace, name);
+    if (cached) return check(cached);
+    return this.lookupLive(namespace, name).then((sa) => {
+      if (!sa) throw forbid(`error looking up service account ${namespace}/${name}: serviceaccount "${name}" not found`);
+      check(sa);
+    });
+  }
+
+  /**
    * The miss path: the store, once (ten times, 100-200 ms apart, for `default`, which its controller
    * creates right after the namespace). A missing or terminating namespace answers first, as
    * upstream's NamespaceLifecycle plugin runs before this one.

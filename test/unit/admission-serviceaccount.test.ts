@@ -174,6 +174,20 @@ describe('ServiceAccountAdmission over a real store', () => {
     expect(Date.now() - t0).toBeLessThan(100);
   }, 15_000);
 
+  it('checks a pods/ephemeralcontainers update against the pod\'s ServiceAccount', async () => {
+    const { store, cache, plugin } = await setup();
+    await store.create('/registry/namespaces/ns', json({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } }));
+    await store.create('/registry/serviceaccounts/ns/strict', saBytes('ns', 'strict', { metadata: { name: 'strict', namespace: 'ns', annotations: { 'kubernetes.io/enforce-mountable-secrets': 'true' } }, secrets: [{ name: 'ok' }] }));
+    await until(() => cache.lookup('ns', 'strict'), 'the cache to sync');
+    const debug = (secret: string) => pod({ serviceAccountName: 'strict', ephemeralContainers: [{ name: 'debugger', image: 'busybox', envFrom: [{ secretRef: { name: secret } }] }] });
+    expect(plugin.validateEphemeralContainers(debug('ok'))).toBeUndefined();
+    expect(() => plugin.validateEphemeralContainers(debug('other')))
+      .toThrow('pods "p" is forbidden: ephemeral container debugger with envFrom referencing secret.secretName="other" is not allowed because service account strict does not reference that secret');
+    expect(() => plugin.validateEphemeralContainers(pod({ ephemeralContainers: [] })))
+      .toThrow('pods "p" is forbidden: no service account specified for pod ns/p');
+    await expect(plugin.validateEphemeralContainers(pod({ serviceAccountName: 'gone' }))).rejects.toMatchObject({ httpStatus: 403 });
+  }, 15_000);
+
   it('leaves mirror pods unchanged and refuses those that reference a ServiceAccount', async () => {
     const { plugin } = await setup();
     const mirror = pod({ nodeName: 'n1' }, { annotations: { 'kubernetes.io/config.mirror': 'x' } });
