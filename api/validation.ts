@@ -897,23 +897,80 @@ function joinPath(base: string, key: string): string {
   return base ? `${base}.${key}` : key;
 }
 
-function unknownIn(schema: SchemaObject | undefined, value: unknown, path: string, out: string[], defs: Record<string, SchemaObject>, depth: number): void {
-  if (!schema || depth > 64) return;
-  const s = resolveSchema(schema, defs);
-  if (s['x-kubernetes-preserve-unknown-fields'] || s['x-orch-protobuf']?.wellKnown) return;
+// Each schema is resolved and looked at once (its plan), not on every request: properties,
+// items and additionalProperties are read from the plan, and a path is built only for a field
+// that is reported.
+interface UnknownPlan {
+  /** Free-form (preserve-unknown-fields, well-known protobuf types) or no schema: nothing to report. */
+  skip: boolean;
+  properties: Record<string, SchemaObject> | undefined;
+  items: SchemaObject | undefined;
+  additional: SchemaObject | undefined;
+}
+const SKIP_PLAN: UnknownPlan = { skip: true, properties: undefined, items: undefined, additional: undefined };
+const unknownPlans = new WeakMap<object, UnknownPlan>();
+
+function unknownPlan(schema: SchemaObject | undefined, defs: Record<string, SchemaObject>): UnknownPlan {
+  if (!schema) return SKIP_PLAN;
+  // Schemas are objects; anything else (a boolean schema, say) is planned each time, uncached.
+  const cacheable = typeof schema === 'object' || typeof schema === 'function';
+  let plan = cacheable ? unknownPlans.get(schema) : undefined;
+  if (!plan) {
+    const s = resolveSchema(schema, defs);
+    plan = s['x-kubernetes-preserve-unknown-fields'] || s['x-orch-protobuf']?.wellKnown ? SKIP_PLAN : {
+      skip: false,
+      properties: s.properties,
+      items: s.items || undefined,
+      additional: typeof s.additionalProperties === 'object' ? s.additionalProperties ?? undefined : undefined,
+    };
+    if (cacheable) unknownPlans.set(schema, plan);
+  }
+  return plan;
+}
+
+// The path of the value being walked: property names, and [i] / [key] elements (bracket true).
+interface WalkPath { parts: Array<string | number>; bracket: boolean[] }
+
+function pathOf(p: WalkPath, last: string): string {
+  let s = '';
+  for (let i = 0; i < p.parts.length; i++) s = p.bracket[i] ? `${s}[${p.parts[i]}]` : joinPath(s, String(p.parts[i]));
+  return joinPath(s, last);
+}
+
+function unknownIn(plan: UnknownPlan, value: unknown, path: WalkPath, out: string[], defs: Record<string, SchemaObject>, depth: number): void {
+  if (plan.skip || depth > 64) return;
   if (Array.isArray(value)) {
-    if (s.items) value.forEach((v, i) => unknownIn(s.items, v, `${path}[${i}]`, out, defs, depth + 1));
+    if (plan.items) {
+      const items = unknownPlan(plan.items, defs);
+      if (items.skip) return;
+      for (let i = 0; i < value.length; i++) {
+        path.parts.push(i); path.bracket.push(true);
+        unknownIn(items, value[i], path, out, defs, depth + 1);
+        path.parts.pop(); path.bracket.pop();
+      }
+    }
     return;
   }
   if (!isObj(value)) return;
-  if (s.properties) {
-    for (const [k, v] of Object.entries(value)) {
-      const p = s.properties[k];
-      if (!p) out.push(joinPath(path, k));
-      else unknownIn(p, v, joinPath(path, k), out, defs, depth + 1);
+  const props = plan.properties;
+  if (props) {
+    for (const k of Object.keys(value)) {
+      const p = props[k];
+      if (!p) { out.push(pathOf(path, k)); continue; }
+      const child = unknownPlan(p, defs);
+      if (child.skip) continue;
+      path.parts.push(k); path.bracket.push(false);
+      unknownIn(child, value[k], path, out, defs, depth + 1);
+      path.parts.pop(); path.bracket.pop();
     }
-  } else if (typeof s.additionalProperties === 'object') {
-    for (const [k, v] of Object.entries(value)) unknownIn(s.additionalProperties, v, `${path}[${k}]`, out, defs, depth + 1);
+  } else if (plan.additional) {
+    const child = unknownPlan(plan.additional, defs);
+    if (child.skip) return;
+    for (const k of Object.keys(value)) {
+      path.parts.push(k); path.bracket.push(true);
+      unknownIn(child, value[k], path, out, defs, depth + 1);
+      path.parts.pop(); path.bracket.pop();
+    }
   }
 }
 
@@ -932,6 +989,16 @@ export function unknownFields(gvk: GroupVersionKind, obj: unknown): string[] {
 export function unknownFieldsBySchema(schema: SchemaObject, obj: unknown): string[] {
   const out: string[] = [];
   const defs = getDefinitions();
+  let plan = rootPlans.get(schema);
+  if (!plan) { plan = unknownPlan(rootSchema(schema, defs), defs); rootPlans.set(schema, plan); }
+  unknownIn(plan, obj, { parts: [], bracket: [] }, out, defs, 0);
+  return out;
+}
+
+// The plan of a kind's root schema, which always knows apiVersion, kind and metadata.
+const rootPlans = new WeakMap<SchemaObject, UnknownPlan>();
+
+function rootSchema(schema: SchemaObject, defs: Record<string, SchemaObject>): SchemaObject {
   const root = resolveSchema(schema, defs);
   // A CRD's schema need not declare apiVersion, kind and metadata; every object has them.
   const declared = root.properties ?? {};
@@ -943,8 +1010,7 @@ export function unknownFieldsBySchema(schema: SchemaObject, obj: unknown): strin
       ...declared,
     },
   } : root;
-  unknownIn(withMeta, obj, '', out, defs, 0);
-  return out;
+  return withMeta;
 }
 
 // ---- custom resources: structural schema validation and pruning ----

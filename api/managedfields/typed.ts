@@ -203,16 +203,34 @@ const META_STRIPPED = new Set(['name', 'namespace', 'creationTimestamp', 'selfLi
 /**
  * The FieldsV1 a create records for `obj` (every field it sets less those the server owns), or
  * undefined when that is empty: exactly encodeFieldsV1(compare(undefined, obj).added minus the
- * server's fields), built in one walk without intermediate sets. Throws TypedError as compare does.
+ * server's fields), built in one walk without intermediate sets. The result is frozen and may be
+ * shared with other objects: copy it to change it. Throws TypedError as compare does.
  */
 export function createdFieldsV1(obj: JSONObject, root: SchemaNode): JSONObject | undefined {
   if (shapeOf(root, obj) === 'leaf' || isEmptyContainer(obj)) return undefined;
   const out = childrenOf(obj, root, 0, ROOT_STRIPPED);
-  return out.length ? encodeEntries(out) : undefined;
+  if (!out.length) return undefined;
+  // Written as JSON text first: objects made from one template (a Deployment's pods) share one
+  // frozen FieldsV1, built once, as the decode cache of FieldsV1 already treats them read-only.
+  const text = encodeEntries(out, '{');
+  let fields = createdCache.get(text);
+  if (!fields) {
+    fields = deepFreeze(JSON.parse(text) as JSONObject);
+    if (createdCache.size >= 512) createdCache.clear();
+    createdCache.set(text, fields);
+  }
+  return fields;
 }
 
-// One path element of a create's set: whether the path itself is in it, and what lies below it.
-interface Added { pe: string; member: boolean; below: Added[] | undefined }
+const createdCache = new Map<string, JSONObject>();
+
+function deepFreeze(o: JSONObject): JSONObject {
+  for (const k in o) deepFreeze(o[k] as JSONObject);
+  return Object.freeze(o);
+}
+
+// One path element of a create's set and its FieldsV1 value as JSON text.
+interface Added { pe: string; json: string }
 
 // The entries below a non-leaf value (compareAt with lhs undefined); `strip`: members to leave out.
 function childrenOf(v: JSONValue, node: SchemaNode, depth: number, strip: Set<string> | undefined, shape = shapeOf(node, v)): Added[] {
@@ -220,7 +238,7 @@ function childrenOf(v: JSONValue, node: SchemaNode, depth: number, strip: Set<st
   if (shape === 'keyed') {
     const items = indexItems(node, v as JSONValue[]);
     for (const [pe, item] of items) {
-      if (item === DUP) out.push({ pe, member: true, below: undefined });
+      if (item === DUP) out.push({ pe, json: '{}' });
       else addChild(out, pe, item, node.items, depth + 1, undefined, undefined);
     }
     return out;
@@ -246,19 +264,23 @@ function addChild(out: Added[], pe: string, v: JSONValue, node: SchemaNode, dept
     member = shape !== 'declared' || pe.charCodeAt(0) !== 102 /* f */;
   }
   if (member && strip?.has(pe)) member = false;
-  if (member || children) out.push({ pe, member, below: children });
+  if (children) out.push({ pe, json: encodeEntries(children, member ? '{".":{}' : '{') });
+  else if (member) out.push({ pe, json: '{}' });
 }
 
-function encodeEntries(entries: Added[]): JSONObject {
-  if (entries.length > 1) entries.sort((a, b) => compareElements(a.pe, b.pe));
-  const out: JSONObject = {};
+// `{` + the entries in structured-merge-diff's order + `}`; `open` may already hold ".".
+function encodeEntries(entries: Added[], open: string): string {
+  if (entries.length > 1) entries.sort(byElement);
+  let s = open;
+  let first = open.length === 1;
   for (const e of entries) {
-    if (!e.below) { out[e.pe] = {}; continue; }
-    const o: JSONObject = e.member ? { '.': {} } : {};
-    out[e.pe] = Object.assign(o, encodeEntries(e.below));
+    s += `${first ? '' : ','}${JSON.stringify(e.pe)}:${e.json}`;
+    first = false;
   }
-  return out;
+  return `${s}}`;
 }
+
+const byElement = (a: Added, b: Added): number => compareElements(a.pe, b.pe);
 
 const DUP = Symbol('duplicate');
 function indexItems(node: SchemaNode, list: JSONValue[] | undefined): Map<string, JSONValue | typeof DUP> {
