@@ -28,7 +28,7 @@ async function get(path: string, token: string): Promise<{ status: number; json:
 }
 
 async function tokenReview(token: string, audiences?: string[]): Promise<any> {
-  return JSON.parse(await c.kubectlOk(['create', '--validate=false', '-o', 'json', '-f', '-'], {
+  return JSON.parse(await c.kubectlOk(['create', '-o', 'json', '-f', '-'], {
     input: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences ? { audiences } : {}) } }),
   }));
 }
