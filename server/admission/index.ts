@@ -1,9 +1,10 @@
 // The apiserver's mutating admission of pods on create, in upstream's plugin order (its
-// AllOrderedPlugins): PodPreset, then ServiceAccount, then DefaultTolerationSeconds. The registry
-// calls `admit()` after defaulting and before validation (dryRun included) and `created()` once
-// the pod is stored (never on dryRun). PodPresets and ServiceAccounts come from memory — a list,
-// then the watch cache, re-listed when the watch ends — like upstream's plugins read their
-// informers' listers: no store read per pod create (a ServiceAccount the cache lacks is read once).
+// AllOrderedPlugins): PodPreset, then ServiceAccount, then Priority, then DefaultTolerationSeconds.
+// The registry calls `admit()` after defaulting and before validation (dryRun included) and
+// `created()` once the pod is stored (never on dryRun). PodPresets, ServiceAccounts and
+// PriorityClasses come from memory — a list, then the watch cache, re-listed when the watch ends —
+// like upstream's plugins read their informers' listers: no store read per pod create (a
+// ServiceAccount or PriorityClass the cache lacks is read once).
 import { randomBytes } from 'node:crypto';
 import { applyDefaults } from '../../api/defaults';
 import type { Registry, WriteContext } from '../apiserver/registry';
@@ -11,6 +12,8 @@ import { applyPodPresets } from './podpreset';
 import { addDefaultTolerations } from './default-tolerations';
 import { ServiceAccountCache } from '../apiserver/serviceaccount-cache';
 import { ServiceAccountAdmission } from './serviceaccount';
+import { PriorityClassCache } from '../apiserver/priorityclass';
+import { PriorityAdmission } from './priority';
 
 export { applyPodPresets } from './podpreset';
 export { addDefaultTolerations } from './default-tolerations';
@@ -31,15 +34,18 @@ export class PodAdmission {
 
   private readonly serviceAccounts: ServiceAccountCache;
   private readonly serviceAccount: ServiceAccountAdmission;
+  private readonly priority: PriorityAdmission;
 
   constructor(private readonly registry: Registry, private readonly log: (msg: string) => void = () => {}) {
     this.serviceAccounts = new ServiceAccountCache(registry.store, registry.watchCache);
     this.serviceAccount = new ServiceAccountAdmission(registry, this.serviceAccounts);
+    this.priority = new PriorityAdmission(new PriorityClassCache(registry.store, registry.watchCache));
   }
 
   /** Lists the PodPresets and follows the watch cache; resolves once the first list is held. */
   async start(): Promise<void> {
     this.serviceAccounts.start();
+    this.priority.start();
     await this.startPresets();
   }
 
@@ -69,6 +75,7 @@ export class PodAdmission {
     this.stopped = true;
     this.watch?.close();
     this.serviceAccounts.stop();
+    this.priority.stop();
   }
 
   /**
@@ -91,6 +98,13 @@ export class PodAdmission {
       }
     }
     const pending = this.serviceAccount.admit(pod);
+    if (pending) return pending.then(() => this.admitPriorityAndTolerations(pod));
+    return this.admitPriorityAndTolerations(pod);
+  }
+
+  /** Priority (403 for a missing class), then DefaultTolerationSeconds, as upstream orders them. */
+  private admitPriorityAndTolerations(pod: any): void | Promise<void> {
+    const pending = this.priority.admit(pod);
     if (pending) return pending.then(() => addDefaultTolerations(pod));
     addDefaultTolerations(pod);
   }

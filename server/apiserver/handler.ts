@@ -13,6 +13,7 @@ import type { HandlerExtensions } from './extensions';
 import { decodeObjectBody, decodePatchBody, readBody } from './body';
 import { aggregated, apiGroup, apiGroupList, apiResourceList, apiVersions, wantsAggregated } from './discovery';
 import { PATCH_CONTENT_TYPES } from './patch';
+import { serveEphemeralContainers } from './ephemeral-containers';
 import type { Registry, UserInfo, WriteContext, DeleteOptions, ListOptions, FieldValidation } from './registry';
 import type { ResourceTable, ServedResource } from './resources';
 import { WatchClosedError, type ObjectEvent } from './watchcache';
@@ -305,6 +306,11 @@ export class ApiHandler {
       const body = decodeObjectBody(await readBody(req), req.headers['content-type'], false).obj;
       const out = await ext({ resource: r, namespace: ns, name: rr.name, body, ctx, user });
       return send(res, out.status, out.body, JSON_TYPE, ctx.warnings);
+    }
+    // pods/ephemeralcontainers is an apiserver write (ephemeral-containers.ts); the agent starts what it adds.
+    if (sub === 'ephemeralcontainers' && r.group === '' && r.plural === 'pods' && rr.name) {
+      const ctx = this.writeContext(q, user, req);
+      return send(res, 200, await serveEphemeralContainers(registry, r, rr.namespace!, rr.name, verb, req, ctx), JSON_TYPE, ctx.warnings);
     }
     if (sub && !['status', 'scale', 'finalize', 'binding'].includes(sub)) {
       throw new ApiError(503, 'ServiceUnavailable', `${sub} is served by the node agent, which is not running on this server`);

@@ -19,6 +19,7 @@ import { EvictionService } from './eviction';
 import { LegacyTokenController } from '../serviceaccount/legacy-tokens';
 import { generateKeyPairSync } from 'node:crypto';
 import { PodAdmission } from '../admission';
+import { SYSTEM_PRIORITY_CLASSES, systemPriorityClassObject } from './priorityclass';
 
 export { Registry, ResourceTable, ApiHandler, Authenticator, LocalClient };
 export type { UserInfo, WriteContext };
@@ -178,6 +179,8 @@ export function createApiServer(o: ApiServerOptions): ApiServer {
     for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
       await ensure('', 'namespaces', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     }
+    // Upstream's scheduling post-start hook: the system classes exist before any pod names them.
+    for (const pc of SYSTEM_PRIORITY_CLASSES) await ensure('scheduling.k8s.io', 'priorityclasses', undefined, systemPriorityClassObject(pc));
     await ensure('', 'services', 'default', {
       apiVersion: 'v1', kind: 'Service',
       metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },

@@ -6,6 +6,7 @@ import type { DeleteOptions, WriteContext } from './types';
 import type { FieldCause } from './errors';
 import { allocateService, releaseService, type Allocation } from './allocators';
 import { coreToEventsV1, DEFAULT_EVENT_TTL_SECONDS, eventsV1ToCore, validateEventsV1 } from './events';
+import { priorityClassStrategy } from './priorityclass';
 
 export interface RegistryHooks {
   namespaceTerminating?: (name: string) => void;
@@ -225,6 +226,7 @@ const byKind: Record<string, Strategy> = {
   '/Node': createOnUpdate,
   '/Endpoints': createOnUpdate,
   'coordination.k8s.io/Lease': createOnUpdate,
+  'scheduling.k8s.io/PriorityClass': priorityClassStrategy,
   'apiextensions.k8s.io/CustomResourceDefinition': crdStrategy,
   'rbac.authorization.k8s.io/Role': rbacStrategy('Role'),
   'rbac.authorization.k8s.io/ClusterRole': rbacStrategy('ClusterRole'),

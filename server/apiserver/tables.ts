@@ -273,6 +273,10 @@ const printers: Record<string, Printer> = {
     columns: [[N, 'string'], ['Provisioner', 'string'], ['ReclaimPolicy', 'string'], ['VolumeBindingMode', 'string'], ['AllowVolumeExpansion', 'string'], ['Age', 'string']],
     row: (o, now) => [o.metadata.name + (o.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true' ? ' (default)' : ''), o.provisioner ?? '', o.reclaimPolicy ?? 'Delete', o.volumeBindingMode ?? 'Immediate', String(!!o.allowVolumeExpansion), age(o, now)],
   },
+  'scheduling.k8s.io/PriorityClass': {
+    columns: [[N, 'string'], ['Value', 'integer'], ['Global-Default', 'boolean'], ['Age', 'string'], ['PreemptionPolicy', 'string']],
+    row: (o, now) => [o.metadata.name, o.value ?? 0, o.globalDefault === true, age(o, now), o.preemptionPolicy ?? ''],
+  },
   'coordination.k8s.io/Lease': { columns: [[N, 'string'], ['Holder', 'string'], ['Age', 'string']], row: (o, now) => [o.metadata.name, o.spec?.holderIdentity ?? '', age(o, now)] },
   'discovery.k8s.io/EndpointSlice': {
     columns: [[N, 'string'], ['AddressType', 'string'], ['Ports', 'string'], ['Endpoints', 'string'], ['Age', 'string']],
