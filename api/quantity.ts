@@ -17,12 +17,30 @@ const QUANTITY = /^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[nu
 
 /** The value of a quantity as a number (cores for CPU, bytes for memory). Throws QuantityError. */
 export function parseQuantity(value: string | number): number {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new QuantityError(String(value));
-    return value;
+  const n = quantityValue(value);
+  if (n === undefined) throw new QuantityError(String(value));
+  return n;
+}
+
+// Every pod's requests and limits are checked and compared on each write, mostly the same few
+// strings ('100m', '128Mi'): their values are remembered (null: not a quantity).
+const parsed = new Map<string, number | null>();
+
+/** The value of a quantity, or undefined when it is not one. */
+function quantityValue(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  let n = parsed.get(value);
+  if (n === undefined) {
+    n = parseText(value);
+    if (parsed.size >= 4096) parsed.clear();
+    parsed.set(value, n);
   }
+  return n ?? undefined;
+}
+
+function parseText(value: string): number | null {
   const m = QUANTITY.exec(value.trim() === value ? value : '');
-  if (!m) throw new QuantityError(value);
+  if (!m) return null;
   const n = Number(m[1]);
   const suffix = m[2] ?? '';
   if (/^[eE]/.test(suffix)) return n * 10 ** Number(suffix.slice(1));
@@ -32,5 +50,5 @@ export function parseQuantity(value: string | number): number {
 /** Whether a string is a valid quantity. */
 export function isQuantity(value: unknown): boolean {
   if (typeof value !== 'string' && typeof value !== 'number') return false;
-  try { parseQuantity(value); return true; } catch { return false; }
+  return quantityValue(value) !== undefined;
 }
