@@ -109,6 +109,14 @@ export class PodAdmission {
     addDefaultTolerations(pod);
   }
 
+  /**
+   * A pods/ephemeralcontainers write (the updated pod): upstream's ServiceAccount check, the pod's
+   * ServiceAccount must exist and, with enforce-mountable-secrets, bounds the new containers' Secrets.
+   */
+  admitEphemeralContainers(pod: any): void | Promise<void> {
+    return this.serviceAccount.validateEphemeralContainers(pod);
+  }
+
   /** The pod is stored: record the conflict Event on it and on its controller, as upstream's plugin did. */
   created(pod: any): void {
     const message = this.conflicts.get(pod);

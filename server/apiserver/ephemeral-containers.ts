@@ -1,8 +1,9 @@
 // pods/ephemeralcontainers (what `kubectl debug <pod>` writes): GET answers the Pod; PUT and PATCH
 // (json, merge, strategic) take a Pod and keep only its spec.ephemeralContainers, everything else
 // comes from the stored pod (upstream's podEphemeralContainersStrategy). Ephemeral containers may
-// be added, never changed or removed, and cannot have ports, probes, lifecycle or resources. The
-// node agent then starts the new containers; this is a plain apiserver write.
+// be added, never changed or removed, and cannot have ports, probes, lifecycle or resources; then
+// admission (RegistryHooks.admitEphemeralContainers: the ServiceAccount check) sees the updated pod.
+// The node agent then starts the new containers; this is a plain apiserver write.
 import type { IncomingMessage } from 'node:http';
 import { applyDefaults } from '../../api/defaults';
 import { duplicate, forbidden, invalid, notFound as fieldNotFound, required } from '../../api/validation';
@@ -116,7 +117,9 @@ export async function serveEphemeralContainers(registry: Registry, res: ServedRe
   }
   const out = await registry.guaranteedUpdate(res, namespace, name, async (current) => {
     if (!current) throw notFound('', 'pods', name);
-    return withEphemeralContainers(current, change(current));
+    const next = withEphemeralContainers(current, change(current));
+    await registry.hooks.admitEphemeralContainers?.(next);
+    return next;
   }, ctx, 'ephemeralcontainers');
   return out.object;
 }

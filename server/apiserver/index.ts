@@ -96,6 +96,7 @@ export function createApiServer(o: ApiServerOptions): ApiServer {
   const podAdmission = new PodAdmission(registry, o.log);
   registry.hooks.admitPodCreate = (pod, ctx) => podAdmission.admit(pod, ctx);
   registry.hooks.podCreated = (pod) => podAdmission.created(pod);
+  registry.hooks.admitEphemeralContainers = (pod) => podAdmission.admitEphemeralContainers(pod);
   const legacyTokens = o.rootCAPem ? new LegacyTokenController(registry, tokens, o.rootCAPem, o.log) : undefined;
   const reviews = new ReviewService(authenticator, rbac.authorizer, tokens.apiAudiences);
   let isReady = false;

@@ -19,6 +19,8 @@ export interface RegistryHooks {
   admitPodCreate?: (pod: any, ctx: WriteContext) => void | Promise<void>;
   /** A created pod was stored (never on dryRun): admission's follow-ups, e.g. PodPreset conflict Events. */
   podCreated?: (pod: any) => void;
+  /** Admission of a pods/ephemeralcontainers write (server/admission): the updated pod, before it is stored; throws a 403. */
+  admitEphemeralContainers?: (pod: any) => void | Promise<void>;
 }
 
 export interface StrategyEnv { store: Store; hooks: RegistryHooks }

@@ -162,6 +162,23 @@ describe('pods/ephemeralcontainers', () => {
     expect(after.spec.ephemeralContainers.map((x: any) => x.name)).toEqual(['debugger', 'debugger2']);
   }, 60_000);
 
+  it('runs the ServiceAccount check on the write: enforce-mountable-secrets bounds the new container\'s Secrets', async () => {
+    await c.kubectlOk(['create', 'serviceaccount', 'strict', '-n', NS]);
+    await c.kubectlOk(['annotate', 'serviceaccount', 'strict', '-n', NS, 'kubernetes.io/enforce-mountable-secrets=true']);
+    await c.kubectlOk(['create', '-f', '-'], { input: pod('guarded', { serviceAccountName: 'strict' }) });
+    const path = `/api/v1/namespaces/${NS}/pods/guarded/ephemeralcontainers`;
+    // The annotation reaches admission through the ServiceAccount cache: poll until it refuses.
+    const refused = await waitFor(async () => {
+      const served = JSON.parse(await c.kubectlOk(['get', '--raw', path]));
+      const name = `dbg-${Math.random().toString(36).slice(2, 7)}`;
+      served.spec.ephemeralContainers = [...(served.spec.ephemeralContainers ?? []), { name, image: 'busybox', env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'other', key: 'token' } } }] }];
+      const files = writeFiles({ 'secret.json': JSON.stringify(served) });
+      const r = await c.kubectl(['replace', '--raw', path, '-f', files.path('secret.json')]);
+      return r.code !== 0 ? r.stderr : false;
+    }, 10_000, 'the ServiceAccount check refused the ephemeral container');
+    expect(refused).toMatch(/pods "guarded" is forbidden: ephemeral container dbg-\w+ with envVar TOKEN referencing secret.secretName="other" is not allowed because service account strict does not reference that secret/);
+  }, 60_000);
+
   it('refuses ports and probes on an ephemeral container, and changes to anything but ephemeral containers are dropped', async () => {
     await c.kubectlOk(['create', '-f', '-'], { input: pod('target2') });
     const path = `/api/v1/namespaces/${NS}/pods/target2/ephemeralcontainers`;
