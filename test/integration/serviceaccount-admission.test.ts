@@ -149,6 +149,23 @@ describe('ServiceAccount admission', () => {
     expect(ok.spec.volumes ?? []).toEqual([]);
   }, 30_000);
 
+  it('a pod created right after its namespace waits in admission for the default ServiceAccount', async () => {
+    const ns = 'sa-fresh';
+    await c.kubectlOk(['create', 'namespace', ns]);
+    // No wait here: admission retries `default` while the ServiceAccounts controller creates it.
+    await c.kubectlOk(['run', 'early', '--image=busybox', '-n', ns, '--overrides', JSON.stringify({ spec: { schedulerName: 'test-only' } })]);
+    const p = await getPod('early', ns);
+    expect(p.spec.serviceAccountName).toBe('default');
+    expectTokenVolume(p, p.spec.containers);
+    await c.kubectlOk(['delete', 'namespace', ns, '--wait=false']);
+  }, 30_000);
+
+  it('dryRun=server shows what admission adds and stores nothing', async () => {
+    const out = YAML.parse(await c.kubectlOk(['run', 'dry', '--image=busybox', '-n', NS, '--dry-run=server', '-o', 'yaml']));
+    expectTokenVolume(out, out.spec.containers);
+    expect((await c.kubectl(['get', 'pod', 'dry', '-n', NS])).code).not.toBe(0);
+  }, 30_000);
+
   it('serviceAccountName cannot change on update', async () => {
     const r = await c.kubectl(['patch', 'pod', 'web', '-n', NS, '--type=merge', '-p', '{"spec":{"serviceAccountName":"quiet","serviceAccount":"quiet"}}']);
     expect(r.code).not.toBe(0);
