@@ -183,6 +183,20 @@ describe('garbage collector over every deletable resource', () => {
     expect(gc(h).monitor('replicasets.apps')!.store).toBe(h.mgr.ctx.informers.existing(R.replicasets)!.store);
   });
 
+  it('Foreground owner and a live second owner: the dependent stays, minus the waiting reference, and the owner goes', async () => {
+    const f = new FakeCluster();
+    f.seed(CRD_RESOURCE, crd('widgets', 'Widget'));
+    h = await startControllers(['garbagecollector'], f);
+    const [w] = f.seed(WIDGETS, cr('w1'));
+    const [ing] = f.seed(INGRESSES, { metadata: { name: 'keeper', namespace: 'default' }, spec: {} });
+    f.seed(R.configmaps, cm('shared', [refTo(w), { ...refTo(ing), controller: false }]));
+    await f.settle();
+    await f.delete(WIDGETS, 'default', 'w1', { propagationPolicy: 'Foreground' });
+    await waitFor(() => !f.peek(WIDGETS, 'default', 'w1'), 3000, 'widget gone');
+    const shared = f.peek(R.configmaps, 'default', 'shared')!;
+    expect(shared.metadata.ownerReferences!.map((r) => r.kind)).toEqual(['Ingress']);
+  });
+
   it('a CRD that is deleted stops its monitor', async () => {
     const f = new FakeCluster();
     f.seed(CRD_RESOURCE, crd('widgets', 'Widget'));

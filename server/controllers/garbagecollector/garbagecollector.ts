@@ -113,7 +113,17 @@ export class GarbageCollector extends QueueController {
     };
     informer.addEventHandler({
       onAdd: onChange,
-      onUpdate: (_o, n) => onChange(n),
+      onUpdate: (o, n) => {
+        onChange(n);
+        // An owner this object no longer names may have been waiting on it (foreground).
+        if (!live()) return;
+        const still = new Set((n.metadata.ownerReferences ?? []).map((r) => r.uid));
+        for (const ref of o.metadata.ownerReferences ?? []) {
+          if (still.has(ref.uid)) continue;
+          const owner = this.findOwner(o, ref);
+          if (owner) this.queue.add(itemKey('owner', owner[0].id, owner[1]));
+        }
+      },
       onDelete: (o) => { if (live()) this.onGone(o); },
     });
     if (m.own) informer.run();
@@ -186,9 +196,11 @@ export class GarbageCollector extends QueueController {
   async sync(key: string): Promise<void> {
     const [kind, id, ns, name] = parseItem(key);
     const m = this.monitors.get(id);
-    if (!m) return;
-    const obj = m.informer.store.get(ns, name);
-    if (!obj) return;
+    const obj = m?.informer.store.get(ns, name);
+    if (!m || !obj) {
+      for (const keys of this.unresolved.values()) keys.delete(key);
+      return;
+    }
     if (kind === 'dep') await this.attemptToDeleteDependent(key, m.r, obj);
     else await this.processDeletingOwner(m.r, obj);
   }
@@ -253,19 +265,15 @@ export class GarbageCollector extends QueueController {
       await this.removeFinalizer(r, owner, ORPHAN);
       return;
     }
+    // Each dependent decides for itself (attemptToDeleteDependent): deleted when this owner was its
+    // last, released from this owner when another live owner keeps it.
     let blocking = 0;
     for (const [id, dep] of deps) {
-      const m = this.monitors.get(id);
-      if (!m) continue;
       const ref = dep.metadata.ownerReferences!.find((x) => x.uid === owner.metadata.uid)!;
       if (ref.blockOwnerDeletion) blocking++;
-      if (!dep.metadata.deletionTimestamp) {
-        await this.client.delete(m.r, dep.metadata.namespace ?? '', dep.metadata.name!, {
-          propagationPolicy: ref.blockOwnerDeletion ? 'Foreground' : 'Background', preconditions: { uid: dep.metadata.uid },
-        }).catch((e) => { if (!isNotFound(e)) throw e; });
-      }
+      if (!dep.metadata.deletionTimestamp) this.queue.add(itemKey('dep', id, dep));
     }
-    // Finalize only once no blocking dependent remains; each one's deletion re-queues the owner.
+    // Finalize only once no blocking dependent remains; each one's deletion or release re-queues the owner.
     if (blocking > 0) return;
     await this.removeFinalizer(r, owner, FOREGROUND);
   }
