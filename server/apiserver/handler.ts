@@ -398,7 +398,8 @@ export class ApiHandler {
     const ctx = this.writeContext(q, user, req);
     const binding = decodeObjectBody(await readBody(req), req.headers['content-type'], false).obj;
     await createBinding(this.o.registry, rr.namespace, rr.subresource === 'binding' ? rr.name : undefined, binding, ctx);
-    send(res, 201, successStatus());
+    // Upstream's create handler fills the Status's code with the 201 it answers.
+    send(res, 201, { ...successStatus(), code: 201 });
   }
 
   private sendObjectOrTable(res: ServerResponse, r: ServedResource, obj: any, accept: string | undefined, q: URLSearchParams): void {

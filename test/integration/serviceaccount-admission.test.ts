@@ -192,7 +192,7 @@ describe('bindings (core/v1, create only)', () => {
     expect((await create(pod('raw-bind'))).code).toBe(0);
     const body = (name: string, node = 'node-b') => JSON.stringify({ apiVersion: 'v1', kind: 'Binding', metadata: { name }, target: { kind: 'Node', name: node } });
     const ok = await post(`/api/v1/namespaces/${NS}/bindings`, body('raw-bind'), 'application/json');
-    expect(ok).toMatchObject({ status: 201, json: { kind: 'Status', status: 'Success' } });
+    expect(ok).toMatchObject({ status: 201, json: { kind: 'Status', apiVersion: 'v1', status: 'Success', code: 201 } });
     expect((await getPod('raw-bind')).spec.nodeName).toBe('node-b');
     const missing = await post(`/api/v1/namespaces/${NS}/bindings`, body('ghost'), 'application/json');
     expect(missing).toMatchObject({ status: 404, json: { reason: 'NotFound', message: 'pods "ghost" not found' } });
