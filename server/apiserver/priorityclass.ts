@@ -130,6 +130,8 @@ export const priorityClassStrategy = {
 export class PriorityClassCache {
   /** name -> PriorityClass (watch-cache objects: shared, never mutated). */
   private known = new Map<string, any>();
+  /** The global default, recomputed when a class changes rather than on every pod create; undefined = stale. */
+  private defaultPc: any | null | undefined;
   private ready = false;
   private starting = false;
   private stopped = false;
@@ -149,7 +151,8 @@ export class PriorityClassCache {
   /** The global default class from memory, or null when there is none; undefined when not synced. */
   defaultClass(): any | null | undefined {
     if (!this.ready) { this.start(); return undefined; }
-    return globalDefaultClass(this.known.values()) ?? null;
+    if (this.defaultPc === undefined) this.defaultPc = globalDefaultClass(this.known.values()) ?? null;
+    return this.defaultPc;
   }
 
   /** The store's class, or undefined when there is none (the miss path of lookup()). */
@@ -182,11 +185,13 @@ export class PriorityClassCache {
         if (this.stopped) return;
         const w = this.watch = this.watchCache.watch(PRIORITY_CLASS_PREFIX, PRIORITY_CLASS_PREFIX, page.revision);
         this.known = known;
+        this.defaultPc = undefined;
         this.ready = true;
         for await (const ev of w.events()) {
           const name = ev.key.slice(PRIORITY_CLASS_PREFIX.length);
           if (ev.type === 'DELETED') this.known.delete(name);
           else this.known.set(name, ev.object);
+          this.defaultPc = undefined;
         }
         // A watch ends without an error only when closed: by stop() or the watch cache's shutdown.
         this.stopped = true;
@@ -195,6 +200,7 @@ export class PriorityClassCache {
       } finally {
         this.ready = false;
         this.known = new Map();
+        this.defaultPc = undefined;
         this.watch = undefined;
         this.starting = false;
       }

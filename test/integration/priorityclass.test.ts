@@ -61,6 +61,20 @@ describe('PriorityClass', () => {
     await c.kubectlOk(['patch', 'pc', 'high', '--type=merge', '-p', '{"description":"still important"}']);
   }, 60_000);
 
+  it('applies a PriorityClass manifest (validated against the served schema) and explains its fields', async () => {
+    const manifest = 'apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: applied\nvalue: 300\ndescription: from a file\n';
+    expect(await c.kubectlOk(['apply', '-f', '-'], { input: manifest })).toContain('priorityclass.scheduling.k8s.io/applied created');
+    expect(await c.kubectlOk(['apply', '-f', '-'], { input: manifest.replace('from a file', 'edited') })).toContain('priorityclass.scheduling.k8s.io/applied configured');
+    const got = JSON.parse(await c.kubectlOk(['get', 'pc', 'applied', '-o', 'json']));
+    expect(got).toMatchObject({ value: 300, description: 'edited', preemptionPolicy: 'PreemptLowerPriority' });
+    const bogus = await c.kubectl(['apply', '-f', '-'], { input: manifest.replace('value: 300', 'value: 300\nbogus: 1') });
+    expect(bogus.code).not.toBe(0);
+    expect(bogus.stderr).toContain('unknown field "bogus"');
+    const explain = await c.kubectlOk(['explain', 'priorityclass.value']);
+    expect(explain.replace(/\s+/g, ' ')).toContain('At most 1000000000 for user classes');
+    await c.kubectlOk(['delete', 'pc', 'applied']);
+  }, 60_000);
+
   it('refuses to delete the system classes', async () => {
     for (const name of ['system-node-critical', 'system-cluster-critical']) {
       const r = await c.kubectl(['delete', 'pc', name]);

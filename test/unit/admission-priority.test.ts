@@ -177,6 +177,13 @@ describe('PriorityAdmission over a real store', () => {
     const defaulted = pod();
     expect(plugin.admit(defaulted)).toBeUndefined();
     expect(defaulted.spec).toMatchObject({ priorityClassName: 'everyone', priority: 50, preemptionPolicy: 'Never' });
+    // Deleting the default takes it away from the next pod.
+    await store.delete(`${PRIORITY_CLASS_PREFIX}everyone`);
+    await until(() => cache.defaultClass() === null, 'the default class gone from the cache');
+    const after = pod();
+    expect(plugin.admit(after)).toBeUndefined();
+    expect(after.spec.priority).toBe(0);
+    expect(after.spec.priorityClassName).toBeUndefined();
   }, 15_000);
 
   it('reads a class the cache does not hold yet, and refuses one that does not exist', async () => {
