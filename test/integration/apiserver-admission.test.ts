@@ -32,6 +32,8 @@ const allowDatabase = {
 beforeAll(async () => {
   c = await startTestCluster();
   await c.kubectlOk(['create', 'namespace', NS]);
+  // Pods need the namespace's default ServiceAccount, which a controller creates a moment later.
+  await waitFor(async () => (await c.kubectl(['get', 'serviceaccount', 'default', '-n', NS])).code === 0, 20_000, 'default ServiceAccount');
   await apply(allowDatabase);
 }, 60_000);
 
