@@ -229,30 +229,58 @@ function deepFreeze(o: JSONObject): JSONObject {
   return Object.freeze(o);
 }
 
-// One path element of a create's set and its FieldsV1 value as JSON text.
-interface Added { pe: string; json: string }
+// One path element of a create's set: `key` is its JSON text with the colon ("f:x":).
+interface Added { pe: string; key: string; json: string }
+
+// Per schema node, what each field name maps to (its element, the element's JSON key and the
+// field's node), so the walk does no string building or schema lookup for fields seen before.
+interface FieldPlan { pe: string; key: string; node: SchemaNode }
+const fieldPlans = new WeakMap<SchemaNode, Map<string, FieldPlan>>();
+
+function fieldPlan(node: SchemaNode, k: string): FieldPlan {
+  let plans = fieldPlans.get(node);
+  if (!plans) { plans = new Map(); fieldPlans.set(node, plans); }
+  let p = plans.get(k);
+  if (!p) {
+    const pe = fieldElement(k);
+    p = { pe, key: `${JSON.stringify(pe)}:`, node: node.field(k) };
+    // Maps (labels, annotations, data) bring arbitrary keys: keep what one node remembers bounded.
+    if (plans.size >= 1024) plans.clear();
+    plans.set(k, p);
+  }
+  return p;
+}
 
 // The entries below a non-leaf value (compareAt with lhs undefined); `strip`: members to leave out.
 function childrenOf(v: JSONValue, node: SchemaNode, depth: number, strip: Set<string> | undefined, shape = shapeOf(node, v)): Added[] {
   const out: Added[] = [];
   if (shape === 'keyed') {
-    const items = indexItems(node, v as JSONValue[]);
-    for (const [pe, item] of items) {
-      if (item === DUP) out.push({ pe, json: '{}' });
-      else addChild(out, pe, item, node.items, depth + 1, undefined, undefined);
+    const list = v as JSONValue[];
+    const items = node.items;
+    // Request bodies are fresh objects: their elements are computed, not cached (itemElement).
+    const seen = new Map<string, JSONValue | typeof DUP>();
+    for (let i = 0; i < list.length; i++) {
+      const pe = computeItemElement(node, list[i]);
+      seen.set(pe, seen.has(pe) ? DUP : list[i]);
+    }
+    for (const [pe, item] of seen) {
+      if (item === DUP) out.push({ pe, key: `${JSON.stringify(pe)}:`, json: '{}' });
+      else addChild(out, pe, `${JSON.stringify(pe)}:`, item, items, depth + 1, undefined, undefined);
     }
     return out;
   }
   const m = v as JSONObject;
+  const meta = depth === 1 && strip === META_STRIPPED;
   for (const k in m) {
     const cv = m[k];
-    if (cv === undefined || (depth === 1 && strip === META_STRIPPED && k === 'managedFields')) continue;
-    addChild(out, fieldElement(k), cv, node.field(k), depth + 1, strip, depth === 0 && k === 'metadata' ? META_STRIPPED : undefined);
+    if (cv === undefined || (meta && k === 'managedFields')) continue;
+    const p = fieldPlan(node, k);
+    addChild(out, p.pe, p.key, cv, p.node, depth + 1, strip, depth === 0 && k === 'metadata' ? META_STRIPPED : undefined);
   }
   return out;
 }
 
-function addChild(out: Added[], pe: string, v: JSONValue, node: SchemaNode, depth: number, strip: Set<string> | undefined, below: Set<string> | undefined): void {
+function addChild(out: Added[], pe: string, key: string, v: JSONValue, node: SchemaNode, depth: number, strip: Set<string> | undefined, below: Set<string> | undefined): void {
   const shape = shapeOf(node, v);
   let member: boolean;
   let children: Added[] | undefined;
@@ -263,19 +291,18 @@ function addChild(out: Added[], pe: string, v: JSONValue, node: SchemaNode, dept
     // A struct field's own path is not recorded (see compareAt).
     member = shape !== 'declared' || pe.charCodeAt(0) !== 102 /* f */;
   }
-  if (member && strip?.has(pe)) member = false;
-  if (children) out.push({ pe, json: encodeEntries(children, member ? '{".":{}' : '{') });
-  else if (member) out.push({ pe, json: '{}' });
+  if (member && strip !== undefined && strip.has(pe)) member = false;
+  if (children) out.push({ pe, key, json: encodeEntries(children, member ? '{".":{}' : '{') });
+  else if (member) out.push({ pe, key, json: '{}' });
 }
 
 // `{` + the entries in structured-merge-diff's order + `}`; `open` may already hold ".".
 function encodeEntries(entries: Added[], open: string): string {
   if (entries.length > 1) entries.sort(byElement);
   let s = open;
-  let first = open.length === 1;
-  for (const e of entries) {
-    s += `${first ? '' : ','}${JSON.stringify(e.pe)}:${e.json}`;
-    first = false;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    s += i === 0 && open.length === 1 ? e.key + e.json : `,${e.key}${e.json}`;
   }
   return `${s}}`;
 }
