@@ -30,11 +30,17 @@ afterAll(async () => { await c?.stop(); }, 30_000);
 
 describe('PriorityClass', () => {
   it('has the two system classes with upstream\'s columns', async () => {
+    const resources = (await c.kubectlOk(['api-resources', '--api-group=scheduling.k8s.io', '--no-headers'])).trim().split(/\s+/);
+    expect(resources).toEqual(['priorityclasses', 'pc', 'scheduling.k8s.io/v1', 'false', 'PriorityClass']);
     const out = await c.kubectlOk(['get', 'pc']);
     const lines = out.trim().split('\n');
     expect(lines[0]!.split(/\s+/)).toEqual(['NAME', 'VALUE', 'GLOBAL-DEFAULT', 'AGE', 'PREEMPTIONPOLICY']);
     expect(lines.find((l) => l.startsWith('system-cluster-critical'))!.split(/\s+/)).toEqual(['system-cluster-critical', '2000000000', 'false', expect.any(String), 'PreemptLowerPriority']);
     expect(lines.find((l) => l.startsWith('system-node-critical'))!.split(/\s+/)).toEqual(['system-node-critical', '2000001000', 'false', expect.any(String), 'PreemptLowerPriority']);
+    const described = await c.kubectlOk(['describe', 'pc', 'system-node-critical']);
+    expect(described).toMatch(/Name:\s+system-node-critical/);
+    expect(described).toMatch(/Value:\s+2000001000/);
+    expect(described).toMatch(/PreemptionPolicy:\s+PreemptLowerPriority/);
   }, 30_000);
 
   it('creates user classes and refuses values and names kept for the system', async () => {
