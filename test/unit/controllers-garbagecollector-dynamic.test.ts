@@ -197,12 +197,19 @@ describe('garbage collector over every deletable resource', () => {
     expect(shared.metadata.ownerReferences!.map((r) => r.kind)).toEqual(['Ingress']);
   });
 
-  it('a CRD that is deleted stops its monitor', async () => {
+  it('a CRD that is deleted stops its monitor, and dependents of its (gone) objects are collected', async () => {
     const f = new FakeCluster();
     f.seed(CRD_RESOURCE, crd('widgets', 'Widget'));
     h = await startControllers(['garbagecollector'], f);
     expect(gc(h).monitoredResources()).toContain('widgets.example.com');
+    const [w] = f.seed(WIDGETS, cr('w1'));
+    f.seed(R.configmaps, cm('w1-cfg', [refTo(w)]));
+    await f.settle();
+    // The apiserver deletes a CRD's objects with it; the fake does not cascade, but the collector
+    // must not need the objects' DELETED events: a kind whose CRD it saw deleted has no owners left.
     await f.delete(CRD_RESOURCE, '', 'widgets.example.com');
     await waitFor(() => !gc(h!).monitoredResources().includes('widgets.example.com'), 3000, 'monitor removed');
+    await waitFor(() => !f.peek(R.configmaps, 'default', 'w1-cfg'), 3000, 'dependent of a deleted kind collected');
+    expect(f.writes('delete', 'configmaps').map((a) => a.name)).toEqual(['w1-cfg']);
   });
 });

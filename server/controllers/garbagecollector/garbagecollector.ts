@@ -32,6 +32,8 @@ export class GarbageCollector extends QueueController {
   private readonly byKind = new Map<string, string>();
   /** Queue keys that failed on an owner kind nobody serves yet, by `group/Kind`: retried when it appears. */
   private readonly unresolved = new Map<string, Set<string>>();
+  /** `group/Kind` of CRDs seen deleted (and not re-created): their objects went with them. */
+  private readonly goneKinds = new Set<string>();
   private readonly crds: Informer;
   private readonly metadataClient: MetadataOnlyClient;
   private running = false;
@@ -42,7 +44,16 @@ export class GarbageCollector extends QueueController {
     // Discovery of custom resources: the manager waits for this cache before run().
     this.crds = this.informer(CRD_RESOURCE);
     const changed = () => this.syncMonitors();
-    this.crds.addEventHandler({ onAdd: changed, onUpdate: changed, onDelete: changed });
+    this.crds.addEventHandler({
+      onAdd: changed,
+      onUpdate: changed,
+      onDelete: (crd) => {
+        // The apiserver deletes a CRD's objects with it: owners of its kind are gone for good.
+        const spec = crd.spec ?? {};
+        if (spec.group !== undefined && spec.names?.kind) this.goneKinds.add(`${spec.group}/${spec.names.kind}`);
+        changed();
+      },
+    });
   }
 
   /** The resource ids monitored right now (for diagnostics and tests). */
@@ -89,7 +100,7 @@ export class GarbageCollector extends QueueController {
       added.push(r);
     }
     this.byKind.clear();
-    for (const m of this.monitors.values()) this.byKind.set(`${m.r.group}/${m.r.kind}`, m.id);
+    for (const m of this.monitors.values()) { this.byKind.set(`${m.r.group}/${m.r.kind}`, m.id); this.goneKinds.delete(`${m.r.group}/${m.r.kind}`); }
     // Dependents that waited on one of these kinds get another look now, without their back-off.
     for (const r of added) {
       const gk = `${r.group}/${r.kind}`;
@@ -168,13 +179,15 @@ export class GarbageCollector extends QueueController {
   /**
    * Verifies against the API (not the cache) whether the owner exists. An owner kind no monitored
    * resource serves is an error, retried with back-off (upstream's restMappingError): the kind may
-   * be a CRD not Established yet, and the dependent must not be collected meanwhile.
+   * be a CRD not Established yet, and the dependent must not be collected meanwhile. The one
+   * exception is a kind whose CRD this collector saw deleted: that owner is absent.
    */
   private async ownerState(key: string, dep: KubeObject, ref: OwnerReference): Promise<OwnerState> {
     const m = this.monitorOfRef(ref);
     if (!m) {
       const group = ref.apiVersion.includes('/') ? ref.apiVersion.split('/')[0] : '';
       const gk = `${group}/${ref.kind}`;
+      if (this.goneKinds.has(gk)) return 'absent';
       let keys = this.unresolved.get(gk);
       if (!keys) this.unresolved.set(gk, keys = new Set());
       keys.add(key);
