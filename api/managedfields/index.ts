@@ -110,8 +110,13 @@ function managerId(manager: string, operation: 'Apply' | 'Update', apiVersion: s
 
 /** RFC 3339 with seconds, as metav1.Time serializes. */
 export function formatTime(d: Date): string {
-  return `${d.toISOString().slice(0, 19)}Z`;
+  // Every write stamps its entry: each second is formatted once.
+  const second = Math.floor(d.getTime() / 1000);
+  if (second !== lastSecond) { lastSecond = second; lastFormatted = `${d.toISOString().slice(0, 19)}Z`; }
+  return lastFormatted;
 }
+let lastSecond = NaN;
+let lastFormatted = '';
 
 // ---------------------------------------------------------------------------------------------
 // decoding and encoding metadata.managedFields
