@@ -2,7 +2,8 @@
 // against an in-process `orch server`, driven by the real kubectl: the system classes exist at
 // start and cannot be deleted, `create priorityclass` and `get pc` columns, user-class limits and
 // immutability, pods resolving spec.priority/preemptionPolicy from a class or the global default,
-// a missing class refused, and `kubectl debug` adding an ephemeral container that cannot change.
+// a missing class refused, all of it again after a restart, and `kubectl debug` adding an
+// ephemeral container that cannot change.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCluster, waitFor, writeFiles, type TestCluster } from './helpers/cluster';
 
@@ -139,6 +140,18 @@ describe('Priority admission', () => {
     }, 10_000, 'the global default applied');
     expect(p.spec).toMatchObject({ priorityClassName: 'everyone', priority: 50, preemptionPolicy: 'Never' });
     await c.kubectlOk(['delete', 'pc', 'everyone']);
+  }, 60_000);
+});
+
+describe('after a restart', () => {
+  it('keeps user classes, bootstraps the system classes once, and admission resolves classes again', async () => {
+    await c.restart();
+    const names = (await c.kubectlOk(['get', 'pc', '-o', 'name'])).trim().split('\n').sort();
+    expect(names).toEqual(['priorityclass.scheduling.k8s.io/batch-low', 'priorityclass.scheduling.k8s.io/high', 'priorityclass.scheduling.k8s.io/system-cluster-critical', 'priorityclass.scheduling.k8s.io/system-node-critical']);
+    await c.kubectlOk(['create', '-f', '-'], { input: pod('after-restart', { priorityClassName: 'high' }) });
+    expect((await getPod('after-restart')).spec.priority).toBe(1000);
+    const missing = await c.kubectl(['create', '-f', '-'], { input: pod('after-restart-lost', { priorityClassName: 'everyone' }) });
+    expect(missing.stderr).toContain('no PriorityClass with name everyone was found');
   }, 60_000);
 });
 
