@@ -63,6 +63,14 @@ const podStrategy: Strategy = {
     setStatus();
   },
   async afterCreate(obj, env) { env.hooks.podCreated?.(obj); },
+  prepareForUpdate(obj) {
+    // v1's deprecated spec.serviceAccount mirrors serviceAccountName on every write, as upstream's conversion
+    // makes it: an update that sends only one of them changes neither (on create, ServiceAccount admission does it).
+    const spec = obj.spec;
+    if (!spec || typeof spec !== 'object') return;
+    if (!spec.serviceAccountName && spec.serviceAccount) spec.serviceAccountName = spec.serviceAccount;
+    if (spec.serviceAccountName) spec.serviceAccount = spec.serviceAccountName; else delete spec.serviceAccount;
+  },
   gracePeriod(pod, opts) {
     // Unscheduled or finished pods have nothing to stop: they go at once (upstream does the same).
     if (!pod.spec?.nodeName) return 0;

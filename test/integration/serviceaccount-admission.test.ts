@@ -170,6 +170,14 @@ describe('ServiceAccount admission', () => {
     const r = await c.kubectl(['patch', 'pod', 'web', '-n', NS, '--type=merge', '-p', '{"spec":{"serviceAccountName":"quiet","serviceAccount":"quiet"}}']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('pod updates may not change fields other than');
+    // The deprecated spec.serviceAccount follows serviceAccountName: a replace that sends only the new field changes neither.
+    const current = await getPod('web');
+    delete current.spec.serviceAccount;
+    current.spec.containers[0].image = 'busybox:1.36';
+    await c.kubectlOk(['replace', '-f', '-'], { input: JSON.stringify(current) });
+    const replaced = await getPod('web');
+    expect(replaced.spec).toMatchObject({ serviceAccountName: 'default', serviceAccount: 'default' });
+    expect(replaced.spec.containers[0].image).toBe('busybox:1.36');
   }, 30_000);
 });
 
