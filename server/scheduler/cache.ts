@@ -83,6 +83,15 @@ export class NodeInfo {
 
   get labels(): Record<string, string> { return this.node?.metadata?.labels ?? {}; }
 
+  /** A copy whose pods can be added and removed without touching this one (preemption's dry run). */
+  clone(): NodeInfo {
+    const c = new NodeInfo(this.name);
+    c.node = this.node;
+    c.allocatable = this.allocatable;
+    for (const pi of this.pods.values()) c.addPod(pi);
+    return c;
+  }
+
   addPod(pi: PodInfo): void {
     if (this.pods.has(pi.key)) this.removePod(pi.key);
     this.pods.set(pi.key, pi);

@@ -1,6 +1,8 @@
 // The scheduling framework: plugin interfaces per extension point, typed statuses, cycle
 // state, and the runner that calls enabled plugins in order (upstream's framework/interface.go).
-import type { NodeInfo, Snapshot } from './cache';
+import type { EventRecorder } from '../controllers/events';
+import { podKey, type NodeInfo, type Snapshot } from './cache';
+import { podPriority, type PodNominator } from './nominator';
 
 /** Outcome of a plugin call. Never a bare boolean. */
 export enum Code {
@@ -44,6 +46,15 @@ export class CycleState {
 /** What plugins may use beyond their arguments: the snapshot of nodes and their pods. */
 export interface Handle {
   snapshot(): Snapshot;
+  /** Preemptors nominated to nodes by an earlier preemption (absent: no preemption in this scheduler). */
+  nominator?: PodNominator;
+  /** Where plugins record events on other objects (preemption's Preempted event on victims). */
+  recorder?: EventRecorder;
+  logger?: (m: string) => void;
+  /** Filter with the node's nominated pods of equal or higher priority counted (upstream's RunFilterPluginsWithNominatedPods). */
+  runFilterWithNominatedPods?(state: CycleState, pod: any, node: NodeInfo): Status;
+  /** Every PodDisruptionBudget the scheduler knows (policy/v1 objects). */
+  podDisruptionBudgets?(): any[];
 }
 
 export interface Plugin { readonly name: string }
@@ -58,9 +69,22 @@ export interface FilterPlugin extends Plugin {
   filter(state: CycleState, pod: any, node: NodeInfo): Status;
 }
 
-/** Runs after no node passed Filter; returns the message appended to the FitError. */
+/**
+ * What a PostFilter plugin decided. Success with nominatedNodeName: the pod should wait for that
+ * node (preemption chose it), and `prepare` performs the API writes that make room. A rejection
+ * carries the message appended to the FitError; nominatedNodeName '' there clears a nomination,
+ * undefined keeps it.
+ */
+export interface PostFilterResult {
+  status: Status;
+  message: string;
+  nominatedNodeName?: string;
+  prepare?: () => Promise<void>;
+}
+
+/** Runs after no node passed Filter. Must not block: API writes go in the result's `prepare`. */
 export interface PostFilterPlugin extends Plugin {
-  postFilter(state: CycleState, pod: any, statuses: Map<string, Status>, numNodes: number): { status: Status; message: string };
+  postFilter(state: CycleState, pod: any, statuses: Map<string, Status>, numNodes: number): PostFilterResult;
 }
 
 /** Prepares scoring state for the feasible nodes; may Skip. */
@@ -106,6 +130,8 @@ export function defaultNormalizeScore(scores: NodeScore[], reverse: boolean): vo
 /** Why a pod fits nowhere; Error() text follows upstream's FitError exactly. */
 export class FitError extends Error {
   readonly code = 'FitError';
+  /** The PostFilter outcome (nomination and preparation) when PostFilter ran. */
+  postFilter?: PostFilterOutcome;
   constructor(readonly pod: any, readonly numAllNodes: number, readonly statuses: Map<string, Status>,
     readonly preFilterMsg: string, readonly postFilterMsg: string) {
     super(fitErrorMessage(numAllNodes, statuses, preFilterMsg, postFilterMsg));
@@ -128,6 +154,14 @@ export function fitErrorMessage(numAllNodes: number, statuses: Map<string, Statu
   return msg;
 }
 
+/** The PostFilter plugins' combined answer. */
+export interface PostFilterOutcome {
+  /** Appended to the FitError text ('' when a plugin succeeded, as upstream). */
+  message: string;
+  nominatedNodeName?: string;
+  prepare?: () => Promise<void>;
+}
+
 export interface PluginWeights { [plugin: string]: number }
 
 export interface ProfileConfig {
@@ -147,6 +181,8 @@ export class Framework {
   readonly score: ScorePlugin[] = [];
   readonly reserve: ReservePlugin[] = [];
   readonly bind: BindPlugin[] = [];
+  /** The scheduler's nominator: nominated pods count in runFilterWithNominatedPods. */
+  nominator?: PodNominator;
 
   constructor(readonly profile: ProfileConfig, plugins: Plugin[]) {
     for (const p of plugins) {
@@ -184,13 +220,40 @@ export class Framework {
     return Status.success();
   }
 
-  runPostFilter(state: CycleState, pod: any, statuses: Map<string, Status>, numNodes: number): string {
+  /**
+   * upstream RunFilterPluginsWithNominatedPods: first with the node's nominated pods of equal or
+   * higher priority added (so lower-priority pods leave their room), then without them (so a
+   * nominated pod that never arrives cannot make the node pass, e.g. for affinity).
+   */
+  runFilterWithNominatedPods(state: CycleState, pod: any, node: NodeInfo): Status {
+    const nominated = this.nominator?.podsForNode(node.name);
+    if (nominated?.length) {
+      const prio = podPriority(pod);
+      const key = podKey(pod);
+      let withNominated: NodeInfo | undefined;
+      for (const pi of nominated) {
+        if (pi.key !== key && podPriority(pi.pod) >= prio && !node.pods.has(pi.key)) (withNominated ??= node.clone()).addPod(pi);
+      }
+      if (withNominated) {
+        const st = this.runFilter(state, pod, withNominated);
+        if (!st.isSuccess()) return st;
+      }
+    }
+    return this.runFilter(state, pod, node);
+  }
+
+  /** Runs PostFilter plugins until one succeeds (as upstream); the rejections' messages are joined. */
+  runPostFilter(state: CycleState, pod: any, statuses: Map<string, Status>, numNodes: number): PostFilterOutcome {
     const msgs: string[] = [];
+    let nominatedNodeName: string | undefined;
     for (const p of this.postFilter) {
-      const r = p.postFilter(state, pod, statuses, numNodes);
+      let r: PostFilterResult;
+      try { r = p.postFilter(state, pod, statuses, numNodes); } catch (e) { r = { status: Status.error(e), message: (e as Error).message }; }
+      if (r.status.isSuccess()) return { message: '', nominatedNodeName: r.nominatedNodeName, prepare: r.prepare };
+      if (r.nominatedNodeName !== undefined) nominatedNodeName = r.nominatedNodeName;
       if (r.message) msgs.push(r.message);
     }
-    return msgs.join(' ');
+    return { message: msgs.join(' '), nominatedNodeName };
   }
 
   /** Weighted sum of normalized scores per node. */

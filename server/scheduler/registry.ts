@@ -3,7 +3,8 @@
 import type { ClusterClient } from '../controllers/client';
 import type { Handle, Plugin, ProfileConfig } from './framework';
 import { NodeAffinity, NodeName, NodePorts, NodeUnschedulable, TaintToleration } from './plugins/basic';
-import { DefaultBinder, DefaultPreemption } from './plugins/binding';
+import { DefaultBinder } from './plugins/binding';
+import { DefaultPreemption } from './plugins/defaultpreemption';
 import { InterPodAffinity } from './plugins/interpodaffinity';
 import { NodeResourcesBalancedAllocation, NodeResourcesFit } from './plugins/noderesources';
 import { PodTopologySpread } from './plugins/podtopologyspread';
@@ -20,7 +21,7 @@ export const pluginRegistry: Record<string, PluginFactory> = {
   PodTopologySpread: (h) => new PodTopologySpread(h),
   InterPodAffinity: (h) => new InterPodAffinity(h),
   NodeResourcesBalancedAllocation: () => new NodeResourcesBalancedAllocation(),
-  DefaultPreemption: () => new DefaultPreemption(),
+  DefaultPreemption: (h, c) => new DefaultPreemption(h, c, { recorder: h.recorder, logger: h.logger }),
   DefaultBinder: (_h, c) => new DefaultBinder(c),
 };
 

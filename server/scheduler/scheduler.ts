@@ -1,14 +1,19 @@
 // The scheduler: watches unscheduled pods (schedulerName default-scheduler or empty) and nodes,
 // runs one pod at a time through the framework against the cache, assumes the chosen node, and
 // binds asynchronously through pods/binding so the next cycle need not wait for the write.
-import { R, isNotFound, type ClusterClient } from '../controllers/client';
+import { R, isNotFound, type ClusterClient, type Informer, type ResourceRef } from '../controllers/client';
 import { SharedInformerFactory } from '../controllers/client';
 import { ApiEventRecorder, type EventRecorder } from '../controllers/events';
 import { realClock, rfc3339, type Clock, type KubeObject } from '../controllers/types';
 import { SchedulerCache, podKey, type NodeInfo } from './cache';
-import { Code, CycleState, FitError, Framework, type ProfileConfig, type Status } from './framework';
+import { Code, CycleState, FitError, Framework, type Handle, type PostFilterOutcome, type ProfileConfig, type Status } from './framework';
+import { PodNominator } from './nominator';
+import { DefaultPreemption } from './plugins/defaultpreemption';
 import { SchedulingQueue, type QueuedPod } from './queue';
 import { buildPlugins, defaultProfile } from './registry';
+
+/** policy/v1 PodDisruptionBudgets, which preemption honours (not in the controllers' R list). */
+export const PDB_RESOURCE: ResourceRef = Object.freeze({ group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true });
 
 export interface SchedulerOptions {
   client: ClusterClient;
@@ -34,6 +39,13 @@ export class Scheduler {
   readonly queue: SchedulingQueue;
   readonly framework: Framework;
   readonly informers: SharedInformerFactory;
+  /** Preemptors waiting on the node they were nominated to. */
+  readonly nominator = new PodNominator();
+  /** The profile's preemption plugin, if enabled. */
+  readonly preemption?: DefaultPreemption;
+  private pdbInformer?: Informer;
+  /** Victim evictions in flight (awaited by stop()). */
+  private readonly pendingPreemptions = new Set<Promise<void>>();
   private readonly client: ClusterClient;
   private readonly recorder: EventRecorder;
   private readonly logger: (m: string) => void;
@@ -55,7 +67,18 @@ export class Scheduler {
     this.informers = opts.informers ?? new SharedInformerFactory(opts.client, { logger: this.logger });
     this.queue = new SchedulingQueue({ ...opts.queue, now: () => this.clock.now() });
     const profile = opts.profile ?? defaultProfile();
-    this.framework = new Framework(profile, buildPlugins(profile, { snapshot: () => this.cache }, opts.client));
+    const handle: Handle = {
+      snapshot: () => this.cache,
+      nominator: this.nominator,
+      recorder: this.recorder,
+      logger: this.logger,
+      runFilterWithNominatedPods: (state, pod, node) => this.framework.runFilterWithNominatedPods(state, pod, node),
+      podDisruptionBudgets: () => this.pdbInformer?.store.list() ?? [],
+    };
+    this.framework = new Framework(profile, buildPlugins(profile, handle, opts.client));
+    this.framework.nominator = this.nominator;
+    this.preemption = this.framework.postFilter.find((p): p is DefaultPreemption => p instanceof DefaultPreemption);
+    if (this.preemption) this.pdbInformer = this.informers.informerFor(PDB_RESOURCE);
     this.registerHandlers();
   }
 
@@ -69,9 +92,11 @@ export class Scheduler {
     const nodes = this.informers.informerFor(R.nodes);
     const onPod = (pod: KubeObject, old?: KubeObject) => {
       const key = podKey(pod);
+      if (pod.metadata.deletionTimestamp) this.preemption?.victimObserved(key);
       if (pod.spec?.nodeName) {
         // Assigned: account for it in the cache, and drop it from the queue if a bind by someone
-        // else got there first.
+        // else got there first. A nomination has served its purpose.
+        this.nominator.delete(key);
         if (this.queue.has(key)) this.queue.delete(key);
         this.cache.addOrUpdatePod(pod);
         const phase = pod.status?.phase;
@@ -79,8 +104,13 @@ export class Scheduler {
         if (!old?.spec?.nodeName || becameTerminal) this.queue.moveAllToActiveOrBackoff();
         return;
       }
-      if (pod.metadata.deletionTimestamp || !this.responsible(pod)) return;
-      if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
+      if (pod.metadata.deletionTimestamp || !this.responsible(pod)) { this.nominator.delete(key); return; }
+      if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') { this.nominator.delete(key); return; }
+      // The API's nomination wins; an update without one keeps the in-memory nomination unless
+      // the field was cleared (upstream's UpdateNominatedPod: the status write may lag the cycle).
+      const nnn = pod.status?.nominatedNodeName;
+      if (nnn) this.nominator.add(pod, nnn);
+      else if (old?.status?.nominatedNodeName) this.nominator.delete(key);
       if (this.cache.isAssumed(key)) return;
       if (old) this.queue.update(pod); else this.queue.add(pod);
     };
@@ -90,6 +120,8 @@ export class Scheduler {
       onDelete: (p) => {
         const key = podKey(p);
         this.queue.delete(key);
+        this.nominator.delete(key);
+        this.preemption?.victimObserved(key);
         if (this.cache.nodeOf(key) !== undefined) { this.cache.removePod(key); this.queue.moveAllToActiveOrBackoff(); }
       },
     });
@@ -117,7 +149,7 @@ export class Scheduler {
     this.queue.close();
     if (this.ownInformers) this.informers.shutdown();
     await this.running;
-    await Promise.allSettled([...this.pendingBinds]);
+    await Promise.allSettled([...this.pendingBinds, ...this.pendingPreemptions]);
   }
 
   private async loop(): Promise<void> {
@@ -143,7 +175,8 @@ export class Scheduler {
       result = this.schedulePod(state, pod);
     } catch (e) {
       if (e instanceof FitError) {
-        this.recordFailure(pod, e.message);
+        const nominated = this.applyNomination(pod, e.postFilter);
+        this.recordFailure(pod, e.message, 'Unschedulable', nominated);
         this.queue.requeueUnschedulable(q, cycle);
       } else {
         this.logger(`scheduler: error scheduling ${q.key}: ${(e as Error).message}`);
@@ -152,9 +185,11 @@ export class Scheduler {
       }
       return;
     }
-    // Assume: the cache counts the pod on its node before the bind is written.
+    // Assume: the cache counts the pod on its node before the bind is written; the pod's own
+    // nomination no longer holds room anywhere.
     const assumed = { ...pod, spec: { ...pod.spec, nodeName: result.nodeName } };
     this.cache.assumePod(assumed, result.nodeName);
+    this.nominator.delete(q.key);
     const rs = this.framework.runReserve(state, assumed, result.nodeName);
     if (!rs.isSuccess()) {
       this.cache.forgetPod(q.key);
@@ -176,6 +211,12 @@ export class Scheduler {
     if (st.isSuccess()) {
       this.queue.done(q.key);
       this.opts.onBound?.(pod, nodeName, this.clock.now() - q.initialAttempt);
+      // Bound somewhere other than where it was nominated: the stale nomination goes.
+      const nnn = q.pod.status?.nominatedNodeName;
+      if (nnn && nnn !== nodeName) {
+        this.client.patch(R.pods, pod.metadata.namespace, pod.metadata.name, 'merge', { status: { nominatedNodeName: null } }, 'status')
+          .catch((e) => { if (!isNotFound(e)) this.logger(`scheduler: clearing nominatedNodeName of ${q.key}: ${(e as Error).message}`); });
+      }
       if (this.opts.recordScheduledEvents !== false) {
         this.recorder.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${nodeName}`);
       }
@@ -202,6 +243,24 @@ export class Scheduler {
     return Math.max(100, Math.floor((numAll * pct) / 100));
   }
 
+  /**
+   * PostFilter's nomination: recorded in the nominator now (so the next cycles count it), the
+   * victims' eviction started in the background. Returns the nominatedNodeName to write to the
+   * pod's status ('' to clear it, undefined to leave it).
+   */
+  private applyNomination(pod: any, post: PostFilterOutcome | undefined): string | undefined {
+    if (!post || post.nominatedNodeName === undefined) return undefined;
+    const key = podKey(pod);
+    if (post.nominatedNodeName) this.nominator.add(pod, post.nominatedNodeName); else this.nominator.delete(key);
+    if (post.prepare) {
+      const p = post.prepare().catch((e) => this.logger(`scheduler: preemption for ${key}: ${(e as Error).message}`))
+        .finally(() => this.pendingPreemptions.delete(p));
+      this.pendingPreemptions.add(p);
+    }
+    if (!post.nominatedNodeName && !pod.status?.nominatedNodeName) return undefined;
+    return post.nominatedNodeName;
+  }
+
   /** Filter then score; throws FitError when no node fits. */
   schedulePod(state: CycleState, pod: any): ScheduleResult {
     const nodes = this.cache.list();
@@ -212,7 +271,19 @@ export class Scheduler {
       if (pre.code === Code.Error) throw new Error(`running PreFilter plugin "${pre.plugin}": ${pre.message()}`);
       for (const n of nodes) statuses.set(n.name, pre);
       const post = this.framework.runPostFilter(state, pod, statuses, nodes.length);
-      throw new FitError(pod, nodes.length, statuses, pre.message(), post);
+      const err = new FitError(pod, nodes.length, statuses, pre.message(), post.message);
+      err.postFilter = post;
+      throw err;
+    }
+    const withNominated = this.nominator.size > 0;
+    // A pod nominated by an earlier preemption goes to that node if it fits there now (upstream's
+    // evaluateNominatedNode), before looking at all nodes.
+    const nominatedName = pod.status?.nominatedNodeName || this.nominator.nominatedNodeOf(podKey(pod));
+    const nominated = nominatedName ? this.cache.get(nominatedName) : undefined;
+    if (nominated) {
+      const st = withNominated ? this.framework.runFilterWithNominatedPods(state, pod, nominated) : this.framework.runFilter(state, pod, nominated);
+      if (st.isSuccess()) return { nodeName: nominated.name, evaluated: 1, feasible: 1 };
+      if (st.code === Code.Error) throw new Error(`running "${st.plugin}" filter plugin: ${st.message()}`);
     }
     const want = this.numFeasibleNodesToFind(nodes.length);
     const feasible: NodeInfo[] = [];
@@ -221,7 +292,7 @@ export class Scheduler {
     for (let i = 0; i < nodes.length && feasible.length < want; i++) {
       const n = nodes[(start + i) % nodes.length];
       processed++;
-      const st = this.framework.runFilter(state, pod, n);
+      const st = withNominated ? this.framework.runFilterWithNominatedPods(state, pod, n) : this.framework.runFilter(state, pod, n);
       if (st.isSuccess()) feasible.push(n);
       else if (st.code === Code.Error) throw new Error(`running "${st.plugin}" filter plugin: ${st.message()}`);
       else statuses.set(n.name, st);
@@ -229,7 +300,9 @@ export class Scheduler {
     this.nextStartNodeIndex = (start + processed) % nodes.length;
     if (feasible.length === 0) {
       const post = this.framework.runPostFilter(state, pod, statuses, nodes.length);
-      throw new FitError(pod, nodes.length, statuses, '', post);
+      const err = new FitError(pod, nodes.length, statuses, '', post.message);
+      err.postFilter = post;
+      throw err;
     }
     if (feasible.length === 1) return { nodeName: feasible[0].name, evaluated: processed, feasible: 1 };
     const scores = this.framework.runScore(state, pod, feasible);
@@ -245,15 +318,19 @@ export class Scheduler {
     return { nodeName: best.name, evaluated: processed, feasible: feasible.length };
   }
 
-  private recordFailure(pod: any, message: string, reason = 'Unschedulable'): void {
+  /** FailedScheduling event and PodScheduled=False; nominatedNodeName: set it, '' clears it, undefined leaves it. */
+  private recordFailure(pod: any, message: string, reason = 'Unschedulable', nominatedNodeName?: string): void {
     this.recorder.event(pod, 'Warning', 'FailedScheduling', message);
     const conds: any[] = pod.status?.conditions ?? [];
     const cur = conds.find((c) => c.type === 'PodScheduled');
-    if (cur && cur.status === 'False' && cur.reason === reason && cur.message === message) return;
+    const nominationChanges = nominatedNodeName !== undefined && (pod.status?.nominatedNodeName ?? '') !== nominatedNodeName;
+    if (cur && cur.status === 'False' && cur.reason === reason && cur.message === message && !nominationChanges) return;
     const cond = { type: 'PodScheduled', status: 'False', reason, message, lastProbeTime: null,
       lastTransitionTime: cur?.status === 'False' ? cur.lastTransitionTime : rfc3339(this.clock.now()) };
     const next = [...conds.filter((c) => c.type !== 'PodScheduled'), cond];
-    this.client.patch(R.pods, pod.metadata.namespace, pod.metadata.name, 'merge', { status: { conditions: next } }, 'status')
+    const status: Record<string, unknown> = { conditions: next };
+    if (nominationChanges) status.nominatedNodeName = nominatedNodeName || null;
+    this.client.patch(R.pods, pod.metadata.namespace, pod.metadata.name, 'merge', { status }, 'status')
       .catch((e) => { if (!isNotFound(e)) this.logger(`scheduler: updating PodScheduled of ${podKey(pod)}: ${(e as Error).message}`); });
   }
 }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { PodInfo, SchedulerCache } from '../../server/scheduler/cache';
-import { Code, CycleState, FitError, Status, fitErrorMessage } from '../../server/scheduler/framework';
+import { Code, CycleState, FitError, Framework, Status, fitErrorMessage } from '../../server/scheduler/framework';
+import { defaultProfile } from '../../server/scheduler/registry';
 import { NodeAffinity, NodeName, NodePorts, NodeUnschedulable, TaintToleration } from '../../server/scheduler/plugins/basic';
-import { DefaultPreemption } from '../../server/scheduler/plugins/binding';
+import { DefaultPreemption } from '../../server/scheduler/plugins/defaultpreemption';
 import { InterPodAffinity } from '../../server/scheduler/plugins/interpodaffinity';
 import { NodeResourcesBalancedAllocation, NodeResourcesFit } from '../../server/scheduler/plugins/noderesources';
 import { PodTopologySpread } from '../../server/scheduler/plugins/podtopologyspread';
@@ -196,7 +197,14 @@ describe('FitError', () => {
       ['n2', Status.unschedulable('Insufficient cpu')],
       ['n3', Status.unschedulable('Insufficient cpu')],
     ]);
-    const post = new DefaultPreemption().postFilter(new CycleState(), pod('p'), statuses, 3).message;
+    // Only n2 and n3 may help, and they hold no lower-priority pods.
+    const c = cacheWith([node('n1'), node('n2'), node('n3')]);
+    const fw = new Framework(defaultProfile(), []);
+    const pre = new DefaultPreemption({ snapshot: () => c, runFilterWithNominatedPods: (s, p, n) => fw.runFilterWithNominatedPods(s, p, n) });
+    const r = pre.postFilter(new CycleState(), pod('p'), statuses, 3);
+    expect(r.status.isSuccess()).toBe(false);
+    expect(r.nominatedNodeName).toBe('');
+    const post = r.message;
     const err = new FitError(pod('p'), 3, statuses, '', post);
     expect(err.message).toBe('0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 Insufficient cpu. '
       + 'preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod..');

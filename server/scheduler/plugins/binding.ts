@@ -1,7 +1,6 @@
-// DefaultBinder (POST pods/binding) and DefaultPreemption's PostFilter message. orch does not
-// preempt: PostFilter only reports, in upstream's words, why preemption would not help.
+// DefaultBinder: binds through POST pods/<name>/binding, as upstream's default binder.
 import { R, type ClusterClient, isNotFound } from '../../controllers/client';
-import { type BindPlugin, type CycleState, type PostFilterPlugin, Code, Status, fitErrorMessage } from '../framework';
+import { type BindPlugin, type CycleState, Code, Status } from '../framework';
 
 export class DefaultBinder implements BindPlugin {
   readonly name = 'DefaultBinder';
@@ -18,21 +17,5 @@ export class DefaultBinder implements BindPlugin {
       if (isNotFound(e)) return new Status(Code.Error, [`pod ${pod.metadata.namespace}/${pod.metadata.name} was deleted`]);
       return Status.error(e);
     }
-  }
-}
-
-export class DefaultPreemption implements PostFilterPlugin {
-  readonly name = 'DefaultPreemption';
-  postFilter(_s: CycleState, pod: any, statuses: Map<string, Status>, numNodes: number): { status: Status; message: string } {
-    if (pod.spec?.preemptionPolicy === 'Never') {
-      return { status: Status.unresolvable(), message: 'preemption: not eligible due to preemptionPolicy=Never.' };
-    }
-    const reasons = new Map<string, Status>();
-    for (const [node, st] of statuses) {
-      reasons.set(node, st.code === Code.UnschedulableAndUnresolvable
-        ? Status.unresolvable('Preemption is not helpful for scheduling')
-        : Status.unschedulable('No preemption victims found for incoming pod'));
-    }
-    return { status: Status.unschedulable(), message: `preemption: ${fitErrorMessage(numNodes, reasons, '', '')}` };
   }
 }
