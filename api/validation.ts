@@ -681,6 +681,8 @@ export function validateObject(gvk: GroupVersionKind, obj: Record<string, any>, 
   const key = `${gvk.group}/${gvk.kind}`;
   switch (key) {
     case '/Pod':
+      // A status write keeps the stored spec itself (the same object): it was validated when stored.
+      if (old && obj.spec === old.spec && isObj(obj.spec)) break;
       errs.push(...validatePodSpec(obj.spec, 'spec'));
       if (old && isObj(old.spec) && isObj(obj.spec)) errs.push(...validatePodUpdate(obj.spec, old.spec));
       break;

@@ -322,15 +322,16 @@ export class Registry {
   /**
    * Read-modify-write with compare-and-swap, retried on a concurrent write (upstream's
    * GuaranteedUpdate). `mutate` gets a private copy of the current object (undefined when absent)
-   * and returns the new object, or undefined to create nothing.
+   * and returns the new object, or undefined to create nothing. With `copyCurrent` false it gets
+   * the current object itself and must not modify it (update and patch build a new one anyway).
    */
-  async guaranteedUpdate(res: ServedResource, namespace: string | undefined, name: string, mutate: (current: any | undefined, rev: number) => Promise<any>, ctx: WriteContext, subresource?: string): Promise<{ object: any; created: boolean }> {
+  async guaranteedUpdate(res: ServedResource, namespace: string | undefined, name: string, mutate: (current: any | undefined, rev: number) => Promise<any>, ctx: WriteContext, subresource?: string, copyCurrent = true): Promise<{ object: any; created: boolean }> {
     const key = this.key(res, namespace, name);
     for (let attempt = 0; attempt < 20; attempt++) {
       const kv = await this.store.get(key);
       const current = kv ? this.decode(res, kv) : undefined;
       // current was just decoded from the stored bytes: plain JSON, so cloneJSON copies it exactly.
-      const next = await mutate(current ? cloneJSON(current) : undefined, kv?.modRevision ?? 0);
+      const next = await mutate(current && copyCurrent ? cloneJSON(current) : current, kv?.modRevision ?? 0);
       if (!current) {
         // create-on-update (PUT to a missing node, server-side apply of a new object)
         return { object: await this.create(res, namespace, next, ctx), created: true };
@@ -382,7 +383,7 @@ export class Registry {
       md.name = cm.name;
       if (res.namespaced) md.namespace = cm.namespace; else delete md.namespace;
       if (hasSub(res, 'status') && subresource !== 'scale') {
-        if (current.status === undefined) delete obj.status; else obj.status = clone(current.status);
+        if (current.status === undefined) delete obj.status; else obj.status = cloneJSON(current.status);
       }
       if (!res.custom) api.applyDefaults(gvkOf(res), obj);
       if (res.custom?.schema) api.pruneUnknownFields(res.custom.schema, obj);
@@ -426,7 +427,7 @@ export class Registry {
         throw invalid(res.group, res.kind, name, [{ type: 'FieldValueInvalid', field: 'metadata.resourceVersion', message: 'Invalid value: 0x0: must be specified for an update' }]);
       }
       return clone(body);
-    }, ctx, subresource);
+    }, ctx, subresource, false);
   }
 
   /** PATCH: json, merge, strategic; 'apply' is server-side apply (creates a missing object). */
@@ -460,7 +461,7 @@ export class Registry {
       if (prv !== undefined && prv !== '' && String(prv) !== current.metadata.resourceVersion) throw conflict(res.group, res.plural, name, STALE_OBJECT);
       if (type !== 'apply') this.checkFields(res, patched, ctx);
       return patched;
-    }, type === 'apply' ? { ...ctx, applying: true } : ctx, subresource);
+    }, type === 'apply' ? { ...ctx, applying: true } : ctx, subresource, false);
   }
 
   private patchDoc(type: PatchType, gvk: GroupVersionKind, current: any, patchBody: unknown, ctx: WriteContext, res: ServedResource, force: boolean): any {

@@ -105,4 +105,14 @@ describe('podSpecSameButMutable', () => {
     const policy = { ...structuredClone(base), restartPolicy: 'Never' };
     expect(validateObject({ group: '', version: 'v1', kind: 'Pod' }, pod(policy), pod(base)).map((e) => e.field)).toContain('spec');
   });
+
+  it('leaves a spec shared with the stored pod (a status write) to the validation it had when stored', () => {
+    const gvk = { group: '', version: 'v1', kind: 'Pod' };
+    // An invalid restartPolicy stands for a spec stored under older rules.
+    const stored = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns' }, spec: { containers: [{ name: 'a', image: 'i' }], restartPolicy: 'Sometimes' } };
+    const statusWrite = { ...stored, metadata: { ...stored.metadata }, status: { phase: 'Pending' } };
+    expect(validateObject(gvk, statusWrite, stored)).toEqual([]);
+    const specWrite = { ...stored, spec: structuredClone(stored.spec) };
+    expect(validateObject(gvk, specWrite, stored).map((e) => e.field)).toContain('spec.restartPolicy');
+  });
 });
