@@ -63,11 +63,13 @@ const podStrategy: Strategy = {
     setStatus();
   },
   async afterCreate(obj, env) { env.hooks.podCreated?.(obj); },
-  prepareForUpdate(obj) {
+  prepareForUpdate(obj, old) {
     // v1's deprecated spec.serviceAccount mirrors serviceAccountName on every write, as upstream's conversion
     // makes it: an update that sends only one of them changes neither (on create, ServiceAccount admission does it).
     const spec = obj.spec;
     if (!spec || typeof spec !== 'object') return;
+    // The Priority plugin on update: a PUT without spec.priority keeps the one admission set at create.
+    if (spec.priority === undefined && old.spec?.priority !== undefined) spec.priority = old.spec.priority;
     if (!spec.serviceAccountName && spec.serviceAccount) spec.serviceAccountName = spec.serviceAccount;
     if (spec.serviceAccountName) spec.serviceAccount = spec.serviceAccountName; else delete spec.serviceAccount;
   },

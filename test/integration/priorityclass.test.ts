@@ -103,6 +103,17 @@ describe('Priority admission', () => {
     await c.kubectlOk(['create', '-f', '-'], { input: pod('batch', { priorityClassName: 'batch-low' }) });
     expect((await getPod('batch')).spec).toMatchObject({ priorityClassName: 'batch-low', priority: 7, preemptionPolicy: 'Never' });
 
+    // A PUT that leaves spec.priority out keeps it (the plugin on update); changing it is a forbidden spec change.
+    const sent = structuredClone(critical);
+    delete sent.spec.priority;
+    sent.metadata.labels = { edited: 'yes' };
+    const replaced = JSON.parse(await c.kubectlOk(['replace', '-f', '-', '-o', 'json'], { input: JSON.stringify(sent) }));
+    expect(replaced.spec.priority).toBe(2000000000);
+    expect(replaced.metadata.labels).toEqual({ edited: 'yes' });
+    const changed = await c.kubectl(['patch', 'pod', 'critical', '-n', NS, '--type=merge', '-p', '{"spec":{"priority":1}}']);
+    expect(changed.code).not.toBe(0);
+    expect(changed.stderr).toContain('pod updates may not change fields other than');
+
     await c.kubectlOk(['create', '-f', '-'], { input: pod('plain') });
     const plain = await getPod('plain');
     expect(plain.spec.priority).toBe(0);
