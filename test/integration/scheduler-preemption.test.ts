@@ -1,0 +1,88 @@
+// Preemption in a real in-process `orch server` (SQLite store, Priority admission, the real
+// scheduler) on two hollow nodes, driven by the real kubectl: low-priority pods fill both nodes,
+// a high-priority pod is nominated to one, that node's pods are evicted gracefully (DisruptionTarget
+// condition, Preempted event shown by `kubectl describe`), and once the hollow kubelet finishes
+// their deletion the preemptor is bound there; the other node's pods are untouched.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCluster, type TestCluster } from './helpers/cluster';
+import { InProcessClient } from '../../server/controllers/inprocess-client';
+import type { ClusterClient } from '../../server/controllers/client';
+import { createHollowNodes, startHollowKubelet, startLeaseHeartbeat, type HollowKubelet } from '../unit/helpers/hollow-nodes';
+import { waitFor } from '../unit/helpers/wait';
+
+const NS = 'preempt';
+const NODES = ['preempt-1', 'preempt-2'];
+let c: TestCluster;
+let kubelet: HollowKubelet | undefined;
+let leases: { stop(): Promise<void> } | undefined;
+const client = (): ClusterClient => new InProcessClient(c.server!.api.client as any);
+const startKubelet = async () => { kubelet = await startHollowKubelet(client(), (n) => NODES.includes(n), 4, NS); };
+
+const getPod = async (name: string): Promise<any> => JSON.parse(await c.kubectlOk(['get', 'pod', name, '-n', NS, '-o', 'json']));
+const podYaml = (name: string, priorityClassName: string, cpu: string) => JSON.stringify({
+  apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { tier: priorityClassName } },
+  spec: { priorityClassName, terminationGracePeriodSeconds: 30, containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu } } }] },
+});
+
+beforeAll(async () => {
+  c = await startTestCluster();
+  await createHollowNodes(client(), NODES, { cpu: '2' });
+  leases = await startLeaseHeartbeat(client, NODES, 5_000);
+  await c.kubectlOk(['create', 'namespace', NS]);
+  await waitFor(async () => (await c.kubectl(['get', 'serviceaccount', 'default', '-n', NS])).code === 0, 20_000, 'default ServiceAccount');
+  await c.kubectlOk(['create', 'priorityclass', 'low', '--value=10']);
+  await c.kubectlOk(['create', 'priorityclass', 'high', '--value=1000']);
+  await startKubelet();
+}, 60_000);
+
+afterAll(async () => {
+  await leases?.stop();
+  await kubelet?.stop();
+  await c?.stop();
+}, 60_000);
+
+describe('scheduler preemption', () => {
+  it('evicts the lower-priority pods of one node for a high-priority pod, which then binds there', async () => {
+    for (let i = 0; i < 4; i++) await c.kubectlOk(['create', '-f', '-'], { input: podYaml(`low-${i}`, 'low', '1') });
+    await waitFor(async () => (await c.kubectlOk(['get', 'pods', '-n', NS, '-l', 'tier=low', '-o', 'jsonpath={.items[*].status.phase}'])).split(' ').filter((p) => p === 'Running').length === 4,
+      20_000, 'four low pods Running');
+    const lows = await Promise.all([0, 1, 2, 3].map((i) => getPod(`low-${i}`)));
+    expect(lows.map((p) => p.spec.priority)).toEqual([10, 10, 10, 10]);
+    // Stop the kubelet so the victims stay Terminating long enough to look at them.
+    await kubelet!.stop();
+    kubelet = undefined;
+
+    await c.kubectlOk(['create', '-f', '-'], { input: podYaml('high', 'high', '2') });
+    let nominated = '';
+    await waitFor(async () => { nominated = (await getPod('high')).status?.nominatedNodeName ?? ''; return nominated !== ''; }, 20_000, 'high nominated');
+    expect(NODES).toContain(nominated);
+    const victims = lows.filter((p) => p.spec.nodeName === nominated).map((p) => p.metadata.name as string);
+    const spared = lows.filter((p) => p.spec.nodeName !== nominated).map((p) => p.metadata.name as string);
+    expect(victims).toHaveLength(2);
+    await waitFor(async () => (await Promise.all(victims.map(getPod))).every((p) => p.metadata.deletionTimestamp), 20_000, 'victims terminating');
+
+    const high = await getPod('high');
+    expect(high.spec.nodeName).toBeUndefined();
+    expect(high.status.conditions.find((x: any) => x.type === 'PodScheduled')).toMatchObject({ status: 'False', reason: 'Unschedulable', message: '0/2 nodes are available: 2 Insufficient cpu.' });
+    const victim = await getPod(victims[0]);
+    expect(victim.status.conditions.find((x: any) => x.type === 'DisruptionTarget')).toMatchObject({
+      status: 'True', reason: 'PreemptionByScheduler', message: 'default-scheduler: preempting to accommodate a higher priority pod',
+    });
+    let described = '';
+    await waitFor(async () => { described = await c.kubectlOk(['describe', 'pod', victims[0], '-n', NS]); return described.includes('Preempted'); }, 10_000, 'Preempted event');
+    expect(described).toMatch(new RegExp(`Normal\\s+Preempted\\s+\\S+\\s+default-scheduler\\s+Preempted by pod ${high.metadata.uid} on node ${nominated}`));
+    expect(described).toMatch(/Status:\s+Terminating/);
+    expect(described).toMatch(/DisruptionTarget\s+True/);
+    // While the victims terminate the preemptor waits; it does not preempt on the other node.
+    expect((await Promise.all(spared.map(getPod))).every((p) => !p.metadata.deletionTimestamp)).toBe(true);
+
+    // The kubelet finishes the graceful deletions; the preemptor binds to its nominated node.
+    await startKubelet();
+    await waitFor(async () => (await getPod('high')).spec.nodeName === nominated, 30_000, `high bound to ${nominated}`);
+    for (const v of victims) expect((await c.kubectl(['get', 'pod', v, '-n', NS])).code).not.toBe(0);
+    const rest = await Promise.all(spared.map(getPod));
+    expect(rest.every((p) => !p.metadata.deletionTimestamp && p.spec.nodeName !== nominated)).toBe(true);
+    const events = await c.kubectlOk(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.name=high', '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}']);
+    expect(events.split('\n')).toEqual(expect.arrayContaining(['FailedScheduling', 'Scheduled']));
+  }, 120_000);
+});
