@@ -121,13 +121,13 @@ export function secretReferenceViolation(sa: any, pod: any): string | undefined 
   const lists: Array<[string, any[] | undefined]> = [['init container', spec.initContainers], ['container', spec.containers], ['ephemeral container', spec.ephemeralContainers]];
   for (const [what, list] of lists) {
     for (const c of Array.isArray(list) ? list : []) {
-      for (const e of c?.envFrom ?? []) {
-        const n = e?.secretRef?.name;
-        if (n && !mountable.has(n)) return `${what} ${c.name} with envFrom referencing secret.secretName="${n}" is not allowed because service account ${saName} does not reference that secret`;
-      }
       for (const e of c?.env ?? []) {
         const n = e?.valueFrom?.secretKeyRef?.name;
         if (n && !mountable.has(n)) return `${what} ${c.name} with envVar ${e.name} referencing secret.secretName="${n}" is not allowed because service account ${saName} does not reference that secret`;
+      }
+      for (const e of c?.envFrom ?? []) {
+        const n = e?.secretRef?.name;
+        if (n && !mountable.has(n)) return `${what} ${c.name} with envFrom referencing secret.secretName="${n}" is not allowed because service account ${saName} does not reference that secret`;
       }
     }
   }
