@@ -1,7 +1,9 @@
 // Scheduler and controller throughput against a real in-process `orch server` (SQLite store,
 // admission, watch cache, the real controller manager and scheduler):
 //  1. 5,000 pods onto 1,000 hollow nodes: pods/s and p99 time from creation to bind;
-//  2. a Deployment scaled to 1,000 replicas until all are Running (hollow kubelet marks them).
+//  2. preemption: 100 high-priority pods that each need a whole node, so every one evicts the
+//     pods of a node (nominatedNodeName, DisruptionTarget, delete) before it binds;
+//  3. a Deployment scaled to 1,000 replicas until all are Running (hollow kubelet marks them).
 // Peer: upstream scheduler_perf's SchedulingBasic/5000Nodes_10000Pods throughput threshold of
 // 270 pods/s (kubernetes/kubernetes test/integration/scheduler_perf/misc/performance-config.yaml),
 // the floor its CI enforces on the scheduler alone.
@@ -19,6 +21,7 @@ import { CycleState } from '../../server/scheduler/framework';
 const NODES = Number(process.env.BENCH_NODES ?? 1000);
 const PODS = Number(process.env.BENCH_PODS ?? 5000);
 const REPLICAS = Number(process.env.BENCH_REPLICAS ?? 1000);
+const PREEMPTORS = Number(process.env.BENCH_PREEMPTORS ?? 100);
 const UPSTREAM_PODS_PER_S = 270;
 
 function pct(sorted: number[], p: number): number {
@@ -99,7 +102,8 @@ async function main(): Promise<void> {
         createdAt.set(name, Date.now());
         await client.create(R.pods, 'bench', {
           apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'bench', labels: { app: 'bench' } },
-          spec: { containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '100m', memory: '128Mi' } } }] },
+          // No kubelet runs for these pods: deletion (by preemption, below) is immediate.
+          spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '100m', memory: '128Mi' } } }] },
         });
       }
     }));
@@ -118,7 +122,30 @@ async function main(): Promise<void> {
     console.log(`  throughput ${podsPerS.toFixed(0)} pods/s (create->bind p50 ${p50} ms, p99 ${p99} ms); pods per node min ${Math.min(...counts)} max ${Math.max(...counts)}`);
     console.log(`  peer: upstream scheduler_perf SchedulingBasic/5000Nodes_10000Pods threshold ${UPSTREAM_PODS_PER_S} pods/s (scheduler alone, Go)`);
 
-    // ---- 2. Deployment of 1,000 replicas to Running --------------------------------------
+    // ---- 2. preemption -----------------------------------------------------------------------
+    await client.create({ group: 'scheduling.k8s.io', version: 'v1', resource: 'priorityclasses', kind: 'PriorityClass', namespaced: false }, '',
+      { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'bench-high' }, value: 1000 });
+    const before = (await client.list(R.pods, 'bench')).items.length;
+    const preemptBound = new Map<string, number>();
+    const pinf = new Informer(client, R.pods);
+    const seeBound = (p: any) => { if (p.metadata.namespace === 'bench' && p.metadata.name.startsWith('high-') && p.spec?.nodeName) preemptBound.set(p.metadata.name, Date.now()); };
+    pinf.addEventHandler({ onAdd: seeBound, onUpdate: (_o, p) => seeBound(p) });
+    pinf.run();
+    await pinf.waitForSync();
+    const p0 = Date.now();
+    await Promise.all(Array.from({ length: PREEMPTORS }, (_, i) => client.create(R.pods, 'bench', {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: `high-${i}`, namespace: 'bench' },
+      spec: { priorityClassName: 'bench-high', containers: [{ name: 'c', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '32' } } }] },
+    })));
+    await waitUntil(() => preemptBound.size >= PREEMPTORS, 120_000, 'all preemptors bound');
+    const preemptSeconds = (Math.max(...preemptBound.values()) - p0) / 1000;
+    pinf.stop();
+    const evicted = before + PREEMPTORS - (await client.list(R.pods, 'bench')).items.length;
+    const preemptionsPerS = PREEMPTORS / preemptSeconds;
+    console.log(`preemption: ${PREEMPTORS} pods needing a whole node each bound after ${preemptSeconds.toFixed(2)} s (${preemptionsPerS.toFixed(0)}/s), ${evicted} lower-priority pods evicted`);
+    console.log('  peer: none (no published upstream figure for this pod mix; includes the 1 s back-off each preemptor waits, as upstream)');
+
+    // ---- 3. Deployment of 1,000 replicas to Running --------------------------------------
     await client.create(R.namespaces, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench-deploy' } });
     const kubelet = await startHollowKubelet(client, (n) => n.startsWith('hollow-'), 16, 'bench-deploy');
     // Count every pod the controllers create or delete, to show there are no duplicates.
@@ -158,7 +185,7 @@ async function main(): Promise<void> {
     console.log(`deployment ${REPLICAS} replicas: ${running} Running after ${deploySeconds.toFixed(2)} s; status.readyReplicas=${ready} after ${statusSeconds.toFixed(2)} s`);
     if (failures.length) console.log(`first control-loop errors (retried):\n  ${failures.join('\n  ')}`);
     console.log(`targets: >= 500 pods/s (${podsPerS >= 500 ? 'met' : 'NOT met'}), ${REPLICAS} replicas Running < 10 s (${deploySeconds < 10 ? 'met' : 'NOT met'})`);
-    console.log(`scheduler: pods_per_s=${podsPerS.toFixed(0)} bind_p99_ms=${p99} deploy1000_running_s=${deploySeconds.toFixed(2)} cycles_only_pods_per_s=${fakeRate.toFixed(0)}`);
+    console.log(`scheduler: pods_per_s=${podsPerS.toFixed(0)} bind_p99_ms=${p99} deploy1000_running_s=${deploySeconds.toFixed(2)} cycles_only_pods_per_s=${fakeRate.toFixed(0)} preemptions_per_s=${preemptionsPerS.toFixed(0)}`);
   } finally {
     await server.close();
     cleanup();
