@@ -160,6 +160,13 @@ describe('ServiceAccount admission', () => {
     await c.kubectlOk(['delete', 'namespace', ns, '--wait=false']);
   }, 30_000);
 
+  it('pods a controller creates in-process get the same treatment', async () => {
+    await c.kubectlOk(['create', 'deployment', 'ctrl', '--image=busybox', '--replicas=1', '-n', NS]);
+    const p = await waitFor(async () => JSON.parse(await c.kubectlOk(['get', 'pods', '-n', NS, '-l', 'app=ctrl', '-o', 'json'])).items[0], 20_000, 'the Deployment\'s pod');
+    expect(p.spec.serviceAccountName).toBe('default');
+    expectTokenVolume(p, p.spec.containers);
+  }, 30_000);
+
   it('dryRun=server shows what admission adds and stores nothing', async () => {
     const out = YAML.parse(await c.kubectlOk(['run', 'dry', '--image=busybox', '-n', NS, '--dry-run=server', '-o', 'yaml']));
     expectTokenVolume(out, out.spec.containers);
