@@ -1,7 +1,7 @@
 // The scheduling framework: plugin interfaces per extension point, typed statuses, cycle
 // state, and the runner that calls enabled plugins in order (upstream's framework/interface.go).
 import type { EventRecorder } from '../controllers/events';
-import { podKey, type NodeInfo, type Snapshot } from './cache';
+import { podKey, type NodeInfo, type PodInfo, type Snapshot } from './cache';
 import { podPriority, type PodNominator } from './nominator';
 
 /** Outcome of a plugin call. Never a bare boolean. */
@@ -41,7 +41,19 @@ export class CycleState {
   activeFilters?: FilterPlugin[];
   write(key: string, v: unknown): void { this.data.set(key, v); }
   read<T>(key: string): T | undefined { return this.data.get(key) as T | undefined; }
+  /** A copy for a what-if (preemption's dry run, nominated pods): values with clone() are copied, others shared as immutable. */
+  clone(): CycleState {
+    const c = new CycleState();
+    for (const [k, v] of this.data) c.data.set(k, typeof (v as Cloneable)?.clone === 'function' ? (v as Cloneable).clone() : v);
+    for (const n of this.skipFilter) c.skipFilter.add(n);
+    for (const n of this.skipScore) c.skipScore.add(n);
+    c.activeFilters = this.activeFilters;
+    return c;
+  }
 }
+
+/** Cycle-state values that PreFilter extensions mutate implement this. */
+export interface Cloneable { clone(): unknown }
 
 /** What plugins may use beyond their arguments: the snapshot of nodes and their pods. */
 export interface Handle {
@@ -53,15 +65,24 @@ export interface Handle {
   logger?: (m: string) => void;
   /** Filter with the node's nominated pods of equal or higher priority counted (upstream's RunFilterPluginsWithNominatedPods). */
   runFilterWithNominatedPods?(state: CycleState, pod: any, node: NodeInfo): Status;
+  /** PreFilter extensions (upstream's RunPreFilterExtensionAddPod/RemovePod) on a cloned state. */
+  runPreFilterAddPod?(state: CycleState, pod: any, added: PodInfo, node: NodeInfo): Status;
+  runPreFilterRemovePod?(state: CycleState, pod: any, removed: PodInfo, node: NodeInfo): Status;
   /** Every PodDisruptionBudget the scheduler knows (policy/v1 objects). */
   podDisruptionBudgets?(): any[];
 }
 
 export interface Plugin { readonly name: string }
 
-/** Runs once per pod before filtering; computes state, may reject the pod outright or Skip. */
+/**
+ * Runs once per pod before filtering; computes state, may reject the pod outright or Skip.
+ * addPod/removePod (upstream's PreFilterExtensions) update that state when a what-if adds or
+ * removes a pod on a node (preemption's victims, nominated pods); the state must then be Cloneable.
+ */
 export interface PreFilterPlugin extends Plugin {
   preFilter(state: CycleState, pod: any, nodes: NodeInfo[]): Status;
+  addPod?(state: CycleState, pod: any, added: PodInfo, node: NodeInfo): Status;
+  removePod?(state: CycleState, pod: any, removed: PodInfo, node: NodeInfo): Status;
 }
 
 /** Whether the pod may run on this node. Must be pure with respect to the snapshot. */
@@ -231,15 +252,40 @@ export class Framework {
       const prio = podPriority(pod);
       const key = podKey(pod);
       let withNominated: NodeInfo | undefined;
+      let stateWith: CycleState | undefined;
       for (const pi of nominated) {
-        if (pi.key !== key && podPriority(pi.pod) >= prio && !node.pods.has(pi.key)) (withNominated ??= node.clone()).addPod(pi);
+        if (pi.key === key || podPriority(pi.pod) < prio || node.pods.has(pi.key)) continue;
+        if (!withNominated) { withNominated = node.clone(); stateWith = state.clone(); }
+        withNominated.addPod(pi);
+        const st = this.runPreFilterAddPod(stateWith!, pod, pi, withNominated);
+        if (!st.isSuccess()) return st;
       }
       if (withNominated) {
-        const st = this.runFilter(state, pod, withNominated);
+        const st = this.runFilter(stateWith!, pod, withNominated);
         if (!st.isSuccess()) return st;
       }
     }
     return this.runFilter(state, pod, node);
+  }
+
+  /** PreFilter extensions: pod `added` now counts on `node` in this (cloned) state. */
+  runPreFilterAddPod(state: CycleState, pod: any, added: PodInfo, node: NodeInfo): Status {
+    for (const p of this.preFilter) {
+      if (!p.addPod || state.skipFilter.has(p.name)) continue;
+      const st = p.addPod(state, pod, added, node);
+      if (!st.isSuccess()) return st.withPlugin(p.name);
+    }
+    return Status.success();
+  }
+
+  /** PreFilter extensions: pod `removed` no longer counts on `node` in this (cloned) state. */
+  runPreFilterRemovePod(state: CycleState, pod: any, removed: PodInfo, node: NodeInfo): Status {
+    for (const p of this.preFilter) {
+      if (!p.removePod || state.skipFilter.has(p.name)) continue;
+      const st = p.removePod(state, pod, removed, node);
+      if (!st.isSuccess()) return st.withPlugin(p.name);
+    }
+    return Status.success();
   }
 
   /** Runs PostFilter plugins until one succeeds (as upstream); the rejections' messages are joined. */

@@ -73,6 +73,8 @@ export class Scheduler {
       recorder: this.recorder,
       logger: this.logger,
       runFilterWithNominatedPods: (state, pod, node) => this.framework.runFilterWithNominatedPods(state, pod, node),
+      runPreFilterAddPod: (state, pod, added, node) => this.framework.runPreFilterAddPod(state, pod, added, node),
+      runPreFilterRemovePod: (state, pod, removed, node) => this.framework.runPreFilterRemovePod(state, pod, removed, node),
       podDisruptionBudgets: () => this.pdbInformer?.store.list() ?? [],
     };
     this.framework = new Framework(profile, buildPlugins(profile, handle, opts.client));

@@ -207,12 +207,25 @@ export class DefaultPreemption implements PostFilterPlugin {
    * pod then fits, add them back most important first (PDB-violating ones before the rest) while
    * it still fits. The ones that cannot come back are the victims.
    */
-  selectVictimsOnNode(state: CycleState, pod: any, nodeInfo: NodeInfo, budgets: BudgetView[]): { victims?: Victims; status: Status } {
+  selectVictimsOnNode(cycleState: CycleState, pod: any, nodeInfo: NodeInfo, budgets: BudgetView[]): { victims?: Victims; status: Status } {
+    // What-if on copies: the node's pods and the PreFilter state (affinity and spread counts).
     const node = nodeInfo.clone();
+    const state = cycleState.clone();
+    const remove = (pi: PodInfo): Status => {
+      node.removePod(pi.key);
+      return this.handle.runPreFilterRemovePod?.(state, pod, pi, node) ?? Status.success();
+    };
+    const add = (pi: PodInfo): Status => {
+      node.addPod(pi);
+      return this.handle.runPreFilterAddPod?.(state, pod, pi, node) ?? Status.success();
+    };
     const prio = podPriority(pod);
     const potential: PodInfo[] = [];
     for (const pi of [...node.pods.values()]) {
-      if (podPriority(pi.pod) < prio) { potential.push(pi); node.removePod(pi.key); }
+      if (podPriority(pi.pod) >= prio) continue;
+      potential.push(pi);
+      const st = remove(pi);
+      if (!st.isSuccess()) return { status: st };
     }
     if (!potential.length) return { status: Status.unresolvable(ErrNoVictims) };
     const fits = this.fits(state, pod, node);
@@ -222,9 +235,9 @@ export class DefaultPreemption implements PostFilterPlugin {
     const victims: PodInfo[] = [];
     let numPDBViolations = 0;
     const reprieve = (pi: PodInfo): boolean => {
-      node.addPod(pi);
+      add(pi);
       if (this.fits(state, pod, node).isSuccess()) return true;
-      node.removePod(pi.key);
+      remove(pi);
       victims.push(pi);
       return false;
     };

@@ -2,7 +2,7 @@
 // (kubernetes.io/hostname, zones, ...), including existing pods' anti-affinity towards the new pod.
 import { PodInfo, termMatches, type NodeInfo, type Snapshot } from '../cache';
 import {
-  type CycleState, type FilterPlugin, type Handle, type NodeScore, type PreFilterPlugin, type PreScorePlugin,
+  type Cloneable, type CycleState, type FilterPlugin, type Handle, type NodeScore, type PreFilterPlugin, type PreScorePlugin,
   type ScorePlugin, MAX_NODE_SCORE, Status,
 } from '../framework';
 
@@ -13,15 +13,40 @@ export const ErrReasonExistingAntiAffinityRulesNotMatch = "node(s) didn't satisf
 export const ErrReasonAffinityRulesNotMatch = "node(s) didn't match pod affinity rules";
 export const ErrReasonAntiAffinityRulesNotMatch = "node(s) didn't match pod anti-affinity rules";
 
-interface PreFilterState {
-  pi: PodInfo;
-  existingAnti: Map<string, number>;   // "key=value" -> count
-  affinity: Map<string, number>;
-  anti: Map<string, number>;
+const pair = (k: string, v: string) => `${k}\u0000${v}`;
+/** Adds `by` to a count; a count back at zero is dropped (the filter's first-pod rule reads size). */
+function inc(m: Map<string, number>, k: string, by = 1): void {
+  const n = (m.get(k) ?? 0) + by;
+  if (n === 0) m.delete(k); else m.set(k, n);
 }
 
-const pair = (k: string, v: string) => `${k}\u0000${v}`;
-function inc(m: Map<string, number>, k: string, by = 1): void { m.set(k, (m.get(k) ?? 0) + by); }
+/** Counts per topology pair ("key=value"), for the pod being scheduled. */
+class PreFilterState implements Cloneable {
+  constructor(readonly pi: PodInfo,
+    readonly existingAnti = new Map<string, number>(),
+    readonly affinity = new Map<string, number>(),
+    readonly anti = new Map<string, number>()) {}
+
+  clone(): PreFilterState {
+    return new PreFilterState(this.pi, new Map(this.existingAnti), new Map(this.affinity), new Map(this.anti));
+  }
+
+  /** Counts `other`, on a node with `labels`, in (+1) or out (-1): upstream's updateWithPod. */
+  update(other: PodInfo, labels: Record<string, string>, by: 1 | -1): void {
+    const pi = this.pi;
+    for (const t of other.requiredAntiAffinity) {
+      const v = labels[t.topologyKey];
+      if (v !== undefined && termMatches(t, pi.pod)) inc(this.existingAnti, pair(t.topologyKey, v), by);
+    }
+    if (pi.requiredAffinity.length && pi.requiredAffinity.every((t) => termMatches(t, other.pod))) {
+      for (const t of pi.requiredAffinity) { const v = labels[t.topologyKey]; if (v !== undefined) inc(this.affinity, pair(t.topologyKey, v), by); }
+    }
+    for (const t of pi.requiredAntiAffinity) {
+      const v = labels[t.topologyKey];
+      if (v !== undefined && termMatches(t, other.pod)) inc(this.anti, pair(t.topologyKey, v), by);
+    }
+  }
+}
 
 export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
   readonly name = 'InterPodAffinity';
@@ -33,7 +58,7 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     const withAffinity = snap.havePodsWithAffinity();
     const hasExistingAnti = withAffinity.some((n) => n.podsWithRequiredAntiAffinity > 0);
     if (!pi.requiredAffinity.length && !pi.requiredAntiAffinity.length && !hasExistingAnti) return Status.skip();
-    const s: PreFilterState = { pi, existingAnti: new Map(), affinity: new Map(), anti: new Map() };
+    const s = new PreFilterState(pi);
     for (const n of withAffinity) {
       if (!n.podsWithRequiredAntiAffinity) continue;
       for (const ex of n.pods.values()) {
@@ -57,6 +82,16 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
       }
     }
     state.write(PRE_FILTER, s);
+    return Status.success();
+  }
+
+  addPod(state: CycleState, _pod: any, added: PodInfo, node: NodeInfo): Status {
+    state.read<PreFilterState>(PRE_FILTER)?.update(added, node.labels, 1);
+    return Status.success();
+  }
+
+  removePod(state: CycleState, _pod: any, removed: PodInfo, node: NodeInfo): Status {
+    state.read<PreFilterState>(PRE_FILTER)?.update(removed, node.labels, -1);
     return Status.success();
   }
 

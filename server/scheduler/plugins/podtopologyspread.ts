@@ -1,9 +1,9 @@
 // PodTopologySpread: keep matching pods spread across topology domains (e.g. hostnames) within
 // maxSkew. DoNotSchedule constraints filter; ScheduleAnyway constraints score.
 import { fromLabelSelector, type Selector } from '../../controllers/selectors';
-import type { NodeInfo, Snapshot } from '../cache';
+import type { NodeInfo, PodInfo, Snapshot } from '../cache';
 import {
-  type CycleState, type FilterPlugin, type Handle, type NodeScore, type PreFilterPlugin, type PreScorePlugin,
+  type Cloneable, type CycleState, type FilterPlugin, type Handle, type NodeScore, type PreFilterPlugin, type PreScorePlugin,
   type ScorePlugin, MAX_NODE_SCORE, Status,
 } from '../framework';
 import { podMatchesNodeSelectorAndAffinity } from '../helpers';
@@ -36,7 +36,30 @@ function countMatching(node: NodeInfo, ns: string, sel: Selector): number {
   return n;
 }
 
-interface FilterState { constraints: Constraint[]; counts: Map<string, number>[]; min: number[] }
+function minMatch(m: Map<string, number>, c: Constraint): number {
+  return m.size < c.minDomains ? 0 : m.size ? Math.min(...m.values()) : 0;
+}
+
+/** Matching pods per domain, per DoNotSchedule constraint, and each constraint's minimum. */
+class FilterState implements Cloneable {
+  constructor(readonly constraints: Constraint[], readonly counts: Map<string, number>[], readonly min: number[]) {}
+
+  clone(): FilterState { return new FilterState(this.constraints, this.counts.map((m) => new Map(m)), [...this.min]); }
+
+  /** Counts `other` on `node` in (+1) or out (-1), if the node is one the constraints count (upstream's updateWithPod). */
+  update(pod: any, other: PodInfo, node: NodeInfo, by: 1 | -1): void {
+    const op = other.pod;
+    if (op.metadata.namespace !== pod.metadata.namespace || op.metadata.deletionTimestamp) return;
+    if (!this.constraints.every((c) => node.labels[c.topologyKey] !== undefined) || !podMatchesNodeSelectorAndAffinity(pod, node.node)) return;
+    for (let i = 0; i < this.constraints.length; i++) {
+      const c = this.constraints[i];
+      if (!c.selector.matches(op.metadata.labels)) continue;
+      const v = node.labels[c.topologyKey];
+      this.counts[i].set(v, (this.counts[i].get(v) ?? 0) + by);
+      this.min[i] = minMatch(this.counts[i], c);
+    }
+  }
+}
 
 export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScorePlugin, ScorePlugin {
   readonly name = 'PodTopologySpread';
@@ -58,8 +81,18 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
       }
       return m;
     });
-    const min = counts.map((m, i) => (m.size < constraints[i].minDomains ? 0 : m.size ? Math.min(...m.values()) : 0));
-    state.write('PreFilterPodTopologySpread', { constraints, counts, min } satisfies FilterState);
+    const min = counts.map((m, i) => minMatch(m, constraints[i]));
+    state.write('PreFilterPodTopologySpread', new FilterState(constraints, counts, min));
+    return Status.success();
+  }
+
+  addPod(state: CycleState, pod: any, added: PodInfo, node: NodeInfo): Status {
+    state.read<FilterState>('PreFilterPodTopologySpread')?.update(pod, added, node, 1);
+    return Status.success();
+  }
+
+  removePod(state: CycleState, pod: any, removed: PodInfo, node: NodeInfo): Status {
+    state.read<FilterState>('PreFilterPodTopologySpread')?.update(pod, removed, node, -1);
     return Status.success();
   }
 
