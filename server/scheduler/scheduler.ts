@@ -255,7 +255,12 @@ export class Scheduler {
     const key = podKey(pod);
     if (post.nominatedNodeName) this.nominator.add(pod, post.nominatedNodeName); else this.nominator.delete(key);
     if (post.prepare) {
-      const p = post.prepare().catch((e) => this.logger(`scheduler: preemption for ${key}: ${(e as Error).message}`))
+      const p = post.prepare()
+        .catch((e) => {
+          // Victims still there: retry the preemptor (after its back-off) instead of waiting for an event.
+          this.logger(`scheduler: ${(e as Error).message}`);
+          this.queue.moveAllToActiveOrBackoff();
+        })
         .finally(() => this.pendingPreemptions.delete(p));
       this.pendingPreemptions.add(p);
     }

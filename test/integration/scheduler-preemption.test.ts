@@ -56,6 +56,9 @@ describe('scheduler preemption', () => {
     let nominated = '';
     await waitFor(async () => { nominated = (await getPod('high')).status?.nominatedNodeName ?? ''; return nominated !== ''; }, 20_000, 'high nominated');
     expect(NODES).toContain(nominated);
+    // kubectl's wide columns: NAME READY STATUS RESTARTS AGE IP NODE NOMINATED-NODE READINESS-GATES.
+    const wide = (await c.kubectlOk(['get', 'pod', 'high', '-n', NS, '-o', 'wide', '--no-headers'])).trim().split(/\s+/);
+    expect([wide[0], wide[2], wide[6], wide[7]]).toEqual(['high', 'Pending', '<none>', nominated]);
     const victims = lows.filter((p) => p.spec.nodeName === nominated).map((p) => p.metadata.name as string);
     const spared = lows.filter((p) => p.spec.nodeName !== nominated).map((p) => p.metadata.name as string);
     expect(victims).toHaveLength(2);

@@ -296,4 +296,47 @@ describe('preemption against the fake cluster', () => {
     expect(ev).toMatchObject({ type: 'Normal', involvedObject: { name: 'low-1' }, message: `Preempted by pod ${hi.metadata.uid} on node n1` });
     expect(s.nominator.size).toBe(0);
   });
+
+  it('clears a nomination when the pod binds elsewhere, and forgets it when the pod is deleted', async () => {
+    const f = new FakeCluster();
+    f.seed(R.nodes, node('n1', { cpu: '2' }), node('n2', { cpu: '2' }), node('n3', { cpu: '2' }));
+    f.seed(R.pods, prio('vip-1', 1000, { cpu: '2', nodeName: 'n1' }), prio('vip-2', 1000, { cpu: '2', nodeName: 'n2' }));
+    const moved = prio('moved', 100, { cpu: '1' });
+    moved.status.nominatedNodeName = 'n1';
+    const stuck = prio('stuck', 100, { cpu: '4' });
+    stuck.status.nominatedNodeName = 'n2';
+    f.seed(R.pods, moved, stuck);
+    const s = new Scheduler({ client: f, queue: { initialBackoffMs: 20, maxBackoffMs: 100 } });
+    scheds.push(s);
+    await s.start();
+    // n1 is held by a higher-priority pod: "moved" goes to n3 and its stale nomination is cleared.
+    await waitFor(() => f.peek(R.pods, 'default', 'moved')?.spec.nodeName === 'n3', 5000, 'moved bound to n3');
+    await waitFor(() => !f.peek(R.pods, 'default', 'moved')!.status.nominatedNodeName, 3000, 'nomination cleared');
+    expect(s.nominator.nominatedNodeOf('default/moved')).toBeUndefined();
+    // "stuck" fits nowhere (4 cpu) and no node has victims for it: its nomination is cleared too.
+    await waitFor(() => f.peek(R.pods, 'default', 'stuck')!.status.nominatedNodeName === undefined || f.peek(R.pods, 'default', 'stuck')!.status.nominatedNodeName === null, 3000, 'stuck nomination cleared');
+    expect(s.nominator.size).toBe(0);
+    // A nominated pod that is deleted leaves the nominator.
+    s.nominator.add(f.peek(R.pods, 'default', 'stuck')!, 'n2');
+    await f.delete(R.pods, 'default', 'stuck');
+    await waitFor(() => s.nominator.size === 0, 3000, 'nominator empty');
+  });
+
+  it('retries the preemptor when a victim cannot be evicted', async () => {
+    const f = new FakeCluster();
+    f.seed(R.nodes, node('n1', { cpu: '2' }));
+    f.seed(R.pods, prio('low', 1, { cpu: '2', nodeName: 'n1' }));
+    const { ApiError } = await import('../../server/controllers/client');
+    f.failNext('delete', 'pods', new ApiError(500, 'InternalError', 'store busy'), 1);
+    const logs: string[] = [];
+    const s = new Scheduler({ client: f, queue: { initialBackoffMs: 20, maxBackoffMs: 100 }, logger: (m) => logs.push(m) });
+    scheds.push(s);
+    await s.start();
+    await f.create(R.pods, 'default', prio('hi', 100, { cpu: '2' }));
+    await waitFor(() => f.peek(R.pods, 'default', 'hi')?.spec.nodeName === 'n1', 5000, 'hi bound after a retried eviction');
+    expect(logs.some((l) => l.includes('preempting for default/hi: default/low: store busy'))).toBe(true);
+    // The fake records only writes that happened: the one successful delete, on the retry.
+    expect(f.writes('delete', 'pods').filter((w) => w.name === 'low').length).toBe(1);
+    expect(f.peek(R.pods, 'default', 'low')).toBeUndefined();
+  });
 });

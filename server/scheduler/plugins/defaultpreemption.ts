@@ -20,6 +20,15 @@ const MIN_CANDIDATE_NODES_PERCENTAGE = 10;
 const MIN_CANDIDATE_NODES_ABSOLUTE = 100;
 
 export interface Victims { pods: PodInfo[]; numPDBViolations: number }
+
+/** Some victims could not be evicted: the preemptor should be retried rather than wait for events. */
+export class PreemptionError extends Error {
+  readonly code = 'PreemptionFailed';
+  constructor(preemptor: string, failures: string[]) {
+    super(`preempting for ${preemptor}: ${failures.join('; ')}`);
+    this.name = 'PreemptionError';
+  }
+}
 export interface Candidate { nodeName: string; victims: Victims }
 
 /** A PodDisruptionBudget reduced to what preemption needs. */
@@ -310,11 +319,15 @@ export class DefaultPreemption implements PostFilterPlugin {
     };
   }
 
-  /** Evicts the victims (DisruptionTarget condition first, then delete; Preempted event) and clears displaced nominations. */
+  /**
+   * Evicts the victims (DisruptionTarget condition first, then delete; Preempted event) and clears
+   * displaced nominations. Throws PreemptionError when a victim could not be evicted (gone is fine).
+   */
   async prepareCandidate(c: Candidate, preemptor: any, displaced: any[] = []): Promise<void> {
     if (!this.client) return;
     const client = this.client;
     const schedulerName = preemptor.spec?.schedulerName || 'default-scheduler';
+    const failures: string[] = [];
     await Promise.all(c.victims.pods.map(async (v) => {
       const { namespace, name, uid } = v.pod.metadata;
       try {
@@ -329,7 +342,7 @@ export class DefaultPreemption implements PostFilterPlugin {
       } catch (e) {
         this.preempting.delete(v.key);
         if (isNotFound(e) || isConflict(e)) return;
-        this.opts.logger?.(`scheduler: preempting ${v.key} for ${podKey(preemptor)}: ${(e as Error).message}`);
+        failures.push(`${v.key}: ${(e as Error).message}`);
         return;
       }
       this.opts.recorder?.event(v.pod, 'Normal', 'Preempted', `Preempted by pod ${preemptor.metadata.uid} on node ${c.nodeName}`);
@@ -341,5 +354,6 @@ export class DefaultPreemption implements PostFilterPlugin {
         if (!isNotFound(e)) this.opts.logger?.(`scheduler: clearing nominatedNodeName of ${podKey(p)}: ${(e as Error).message}`);
       }
     }));
+    if (failures.length) throw new PreemptionError(podKey(preemptor), failures);
   }
 }
