@@ -2,7 +2,8 @@
 // scheduler) on two hollow nodes, driven by the real kubectl: low-priority pods fill both nodes,
 // a high-priority pod is nominated to one, that node's pods are evicted gracefully (DisruptionTarget
 // condition, Preempted event shown by `kubectl describe`), and once the hollow kubelet finishes
-// their deletion the preemptor is bound there; the other node's pods are untouched.
+// their deletion the preemptor is bound there; the other node's pods are untouched. A class with
+// preemptionPolicy: Never leaves its pod Pending with upstream's message and evicts nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCluster, type TestCluster } from './helpers/cluster';
 import { InProcessClient } from '../../server/controllers/inprocess-client';
@@ -88,4 +89,20 @@ describe('scheduler preemption', () => {
     const events = await c.kubectlOk(['get', 'events', '-n', NS, '--field-selector', 'involvedObject.name=high', '-o', 'jsonpath={range .items[*]}{.reason}{"\\n"}{end}']);
     expect(events.split('\n')).toEqual(expect.arrayContaining(['FailedScheduling', 'Scheduled']));
   }, 120_000);
+
+  it('does not preempt for a pod whose PriorityClass says preemptionPolicy: Never', async () => {
+    await c.kubectlOk(['create', 'priorityclass', 'high-never', '--value=1000', '--preemption-policy=Never']);
+    const before = JSON.parse(await c.kubectlOk(['get', 'pods', '-n', NS, '-l', 'tier=low', '-o', 'json'])).items.map((p: any) => p.metadata.uid).sort();
+    expect(before).toHaveLength(2);
+    await c.kubectlOk(['create', '-f', '-'], { input: podYaml('never', 'high-never', '1') });
+    let cond: any;
+    await waitFor(async () => { cond = (await getPod('never')).status?.conditions?.find((x: any) => x.type === 'PodScheduled'); return !!cond; }, 20_000, 'never: PodScheduled condition');
+    expect((await getPod('never')).spec).toMatchObject({ priority: 1000, preemptionPolicy: 'Never' });
+    expect(cond).toMatchObject({ status: 'False', reason: 'Unschedulable',
+      message: '0/2 nodes are available: 2 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never..' });
+    const after = JSON.parse(await c.kubectlOk(['get', 'pods', '-n', NS, '-l', 'tier=low', '-o', 'json'])).items;
+    expect(after.map((p: any) => p.metadata.uid).sort()).toEqual(before);
+    expect(after.every((p: any) => !p.metadata.deletionTimestamp)).toBe(true);
+    expect((await getPod('never')).status.nominatedNodeName).toBeUndefined();
+  }, 60_000);
 });
