@@ -191,6 +191,8 @@ export class Scheduler {
     // nomination no longer holds room anywhere.
     const assumed = { ...pod, spec: { ...pod.spec, nodeName: result.nodeName } };
     this.cache.assumePod(assumed, result.nodeName);
+    // The API may carry it even if this pod object does not yet (the status write can lag).
+    const nominatedBefore = pod.status?.nominatedNodeName || this.nominator.nominatedNodeOf(q.key);
     this.nominator.delete(q.key);
     const rs = this.framework.runReserve(state, assumed, result.nodeName);
     if (!rs.isSuccess()) {
@@ -199,7 +201,7 @@ export class Scheduler {
       return;
     }
     this.bindsInFlight++;
-    const p = this.bindingCycle(state, q, assumed, result.nodeName).finally(() => {
+    const p = this.bindingCycle(state, q, assumed, result.nodeName, nominatedBefore).finally(() => {
       this.pendingBinds.delete(p);
       this.bindsInFlight--;
       this.bindWaiters.shift()?.();
@@ -207,15 +209,14 @@ export class Scheduler {
     this.pendingBinds.add(p);
   }
 
-  private async bindingCycle(state: CycleState, q: QueuedPod, pod: any, nodeName: string): Promise<void> {
+  private async bindingCycle(state: CycleState, q: QueuedPod, pod: any, nodeName: string, nominatedBefore?: string): Promise<void> {
     let st: Status;
     try { st = await this.framework.runBind(state, pod, nodeName); } catch (e) { st = { isSuccess: () => false, message: () => (e as Error).message } as Status; }
     if (st.isSuccess()) {
       this.queue.done(q.key);
       this.opts.onBound?.(pod, nodeName, this.clock.now() - q.initialAttempt);
       // Bound somewhere other than where it was nominated: the stale nomination goes.
-      const nnn = q.pod.status?.nominatedNodeName;
-      if (nnn && nnn !== nodeName) {
+      if (nominatedBefore && nominatedBefore !== nodeName) {
         this.client.patch(R.pods, pod.metadata.namespace, pod.metadata.name, 'merge', { status: { nominatedNodeName: null } }, 'status')
           .catch((e) => { if (!isNotFound(e)) this.logger(`scheduler: clearing nominatedNodeName of ${q.key}: ${(e as Error).message}`); });
       }

@@ -3,10 +3,10 @@
 // preemptionPolicy Never, unresolvable nodes, nominated pods in Filter, and the queue's order.
 import { afterEach, describe, expect, it } from 'vitest';
 import { R } from '../../server/controllers/client';
-import { PodInfo } from '../../server/scheduler/cache';
+import { PodInfo, SchedulerCache } from '../../server/scheduler/cache';
 import { CycleState, FitError } from '../../server/scheduler/framework';
 import {
-  type Candidate, ErrNoVictims, ErrNotHelpful, budgetView, filterPodsWithPDBViolation, pickOneNodeForPreemption,
+  type Candidate, DefaultPreemption, ErrNoVictims, ErrNotHelpful, budgetView, filterPodsWithPDBViolation, pickOneNodeForPreemption,
 } from '../../server/scheduler/plugins/defaultpreemption';
 import { SchedulingQueue } from '../../server/scheduler/queue';
 import { PDB_RESOURCE, Scheduler } from '../../server/scheduler/scheduler';
@@ -192,6 +192,10 @@ describe('node choice (pickOneNodeForPreemption)', () => {
 });
 
 describe('eligibility and unresolvable nodes', () => {
+  it('refuses to be built without Filter access (it would only pretend to preempt)', () => {
+    expect(() => new DefaultPreemption({ snapshot: () => new SchedulerCache() })).toThrow(/DefaultPreemption: the handle must run Filter/);
+  });
+
   it('preemptionPolicy Never does not preempt', () => {
     const s = offline([node('n1', { cpu: '2' })], [prio('low', 1, { cpu: '2', nodeName: 'n1' })]);
     const e = fitError(s, prio('hi', 100, { cpu: '2', spec: { preemptionPolicy: 'Never' } }));

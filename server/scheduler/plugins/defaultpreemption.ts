@@ -21,6 +21,12 @@ const MIN_CANDIDATE_NODES_ABSOLUTE = 100;
 
 export interface Victims { pods: PodInfo[]; numPDBViolations: number }
 
+/** The plugin was built without what it needs from the framework. */
+export class PreemptionConfigError extends Error {
+  readonly code = 'PreemptionConfig';
+  constructor(message: string) { super(`DefaultPreemption: ${message}`); this.name = 'PreemptionConfigError'; }
+}
+
 /** Some victims could not be evicted: the preemptor should be retried rather than wait for events. */
 export class PreemptionError extends Error {
   readonly code = 'PreemptionFailed';
@@ -178,6 +184,7 @@ export class DefaultPreemption implements PostFilterPlugin {
   private readonly random: () => number;
 
   constructor(private readonly handle: Handle, private readonly client?: ClusterClient, private readonly opts: PreemptionOptions = {}) {
+    if (!handle.runFilterWithNominatedPods) throw new PreemptionConfigError('the handle must run Filter (runFilterWithNominatedPods)');
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
   }
@@ -296,12 +303,6 @@ export class DefaultPreemption implements PostFilterPlugin {
   postFilter(state: CycleState, pod: any, statuses: Map<string, Status>, numNodes: number): PostFilterResult {
     const el = this.eligible(pod, statuses);
     if (!el.ok) return { status: Status.unschedulable(el.message), message: `preemption: ${el.message}` };
-    if (!this.handle.runFilterWithNominatedPods) {
-      // No filter access (a bare plugin): report only, as a scheduler without preemption would.
-      const reasons = new Map<string, Status>();
-      for (const [node, st] of statuses) reasons.set(node, st.code === Code.UnschedulableAndUnresolvable ? Status.unresolvable(ErrNotHelpful) : Status.unresolvable(ErrNoVictims));
-      return { status: Status.unschedulable(), message: `preemption: ${fitErrorMessage(numNodes, reasons, '', '')}` };
-    }
     const { candidates, nodeStatuses } = this.findCandidates(state, pod, statuses);
     if (!candidates.length) {
       // No node helps: the pod's nomination, if any, is cleared (as upstream).
