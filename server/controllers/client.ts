@@ -48,6 +48,7 @@ export const R = {
   leases: ref('coordination.k8s.io', 'v1', 'leases', 'Lease'),
   storageclasses: ref('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false),
   podpresets: ref('settings.k8s.io', 'v1alpha1', 'podpresets', 'PodPreset'),
+  poddisruptionbudgets: ref('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget'),
 } as const;
 
 export function apiVersionOf(r: ResourceRef): string {

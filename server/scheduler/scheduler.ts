@@ -1,7 +1,7 @@
 // The scheduler: watches unscheduled pods (schedulerName default-scheduler or empty) and nodes,
 // runs one pod at a time through the framework against the cache, assumes the chosen node, and
 // binds asynchronously through pods/binding so the next cycle need not wait for the write.
-import { R, isNotFound, type ClusterClient, type Informer, type ResourceRef } from '../controllers/client';
+import { R, isNotFound, type ClusterClient, type Informer } from '../controllers/client';
 import { SharedInformerFactory } from '../controllers/client';
 import { ApiEventRecorder, type EventRecorder } from '../controllers/events';
 import { realClock, rfc3339, type Clock, type KubeObject } from '../controllers/types';
@@ -13,7 +13,6 @@ import { SchedulingQueue, type QueuedPod } from './queue';
 import { buildPlugins, defaultProfile } from './registry';
 
 /** policy/v1 PodDisruptionBudgets, which preemption honours (not in the controllers' R list). */
-export const PDB_RESOURCE: ResourceRef = Object.freeze({ group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true });
 
 export interface SchedulerOptions {
   client: ClusterClient;
@@ -80,7 +79,7 @@ export class Scheduler {
     this.framework = new Framework(profile, buildPlugins(profile, handle, opts.client));
     this.framework.nominator = this.nominator;
     this.preemption = this.framework.postFilter.find((p): p is DefaultPreemption => p instanceof DefaultPreemption);
-    if (this.preemption) this.pdbInformer = this.informers.informerFor(PDB_RESOURCE);
+    if (this.preemption) this.pdbInformer = this.informers.informerFor(R.poddisruptionbudgets);
     this.registerHandlers();
   }
 

@@ -9,7 +9,7 @@ import {
   type Candidate, DefaultPreemption, ErrNoVictims, ErrNotHelpful, budgetView, filterPodsWithPDBViolation, pickOneNodeForPreemption,
 } from '../../server/scheduler/plugins/defaultpreemption';
 import { SchedulingQueue } from '../../server/scheduler/queue';
-import { PDB_RESOURCE, Scheduler } from '../../server/scheduler/scheduler';
+import { Scheduler } from '../../server/scheduler/scheduler';
 import { FakeCluster } from './helpers/fake-cluster';
 import { node, pod } from './helpers/objects';
 import { waitFor } from './helpers/wait';
@@ -280,7 +280,7 @@ describe('preemption against the fake cluster', () => {
       prio('low-1', 1, { cpu: '2', nodeName: 'n1', startTime: '2025-01-01T00:00:00Z' }),
       prio('low-2', 1, { cpu: '2', nodeName: 'n2', startTime: '2025-01-01T01:00:00Z' }));
     // low-2 is protected by a budget: low-1 must be the victim although it started earlier.
-    f.seed(PDB_RESOURCE, pdb('keep-2', { matchLabels: { app: 'two' } }, { minAvailable: 1 }, { observedGeneration: 1, disruptionsAllowed: 0 }));
+    f.seed(R.poddisruptionbudgets, pdb('keep-2', { matchLabels: { app: 'two' } }, { minAvailable: 1 }, { observedGeneration: 1, disruptionsAllowed: 0 }));
     const l2 = f.peek(R.pods, 'default', 'low-2')!;
     l2.metadata.labels = { app: 'two' };
     await f.update(R.pods, l2);
