@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { R } from '../../server/controllers/client';
 import { formatIndexes } from '../../server/controllers/job/job';
+import { matchPodFailurePolicy } from '../../server/controllers/job/podfailurepolicy';
 import type { FakeCluster } from './helpers/fake-cluster';
 import { startControllers, type Harness } from './helpers/harness';
 import { waitFor } from './helpers/wait';
@@ -94,4 +95,100 @@ describe('Job controller', () => {
     expect(f.peek(R.jobs, 'default', 'idx')!.status.completedIndexes).toBe('0-2');
     expect(formatIndexes([0, 1, 2, 4, 6, 7])).toBe('0-2,4,6-7');
   });
+  describe('podFailurePolicy', () => {
+    const exited = (name: string, exitCode: number) => ({ name, state: { terminated: { exitCode, reason: exitCode ? 'Error' : 'Completed' } } });
+    const failedPod = (extra: any) => ({ metadata: { name: 'p', namespace: 'ns' }, status: { phase: 'Failed', ...extra } });
+
+    it('matches exit-code rules in order, with containerName and NotIn; succeeded containers never match', () => {
+      const policy = { rules: [
+        { action: 'Ignore', onExitCodes: { containerName: 'sidecar', operator: 'In', values: [1] } },
+        { action: 'FailJob', onExitCodes: { operator: 'In', values: [42] } },
+        { action: 'Count', onExitCodes: { containerName: 'main', operator: 'NotIn', values: [0, 42, 7] } },
+      ] };
+      expect(matchPodFailurePolicy(policy, failedPod({ containerStatuses: [exited('main', 42)] })))
+        .toEqual({ action: 'FailJob', message: 'Container main for pod ns/p failed with exit code 42 matching FailJob rule at index 1' });
+      expect(matchPodFailurePolicy(policy, failedPod({ containerStatuses: [exited('sidecar', 1), exited('main', 42)] }))).toEqual({ action: 'Ignore' });
+      // exit 1 in "main": not the sidecar rule (containerName), not 42, NotIn [0,42,7] -> Count.
+      expect(matchPodFailurePolicy(policy, failedPod({ containerStatuses: [exited('main', 1)] }))).toEqual({ action: 'Count' });
+      expect(matchPodFailurePolicy(policy, failedPod({ containerStatuses: [exited('main', 7)] }))).toBeUndefined();
+      expect(matchPodFailurePolicy({ rules: [{ action: 'FailJob', onExitCodes: { operator: 'NotIn', values: [5] } }] },
+        failedPod({ containerStatuses: [exited('main', 0)] }))).toBeUndefined();
+      // Init containers are looked at after app containers.
+      expect(matchPodFailurePolicy(policy, failedPod({ initContainerStatuses: [exited('setup', 42)] }))?.message).toContain('Container setup for pod ns/p failed with exit code 42');
+      // FailIndex needs backoffLimitPerIndex; without it the rule is passed over.
+      expect(matchPodFailurePolicy({ rules: [{ action: 'FailIndex', onExitCodes: { operator: 'In', values: [3] } }, { action: 'Ignore', onExitCodes: { operator: 'In', values: [3] } }] },
+        failedPod({ containerStatuses: [exited('main', 3)] }))).toEqual({ action: 'Ignore' });
+    });
+
+    it('matches pod-condition rules by type and status', () => {
+      const policy = { rules: [{ action: 'FailJob', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] };
+      expect(matchPodFailurePolicy(policy, failedPod({ conditions: [{ type: 'DisruptionTarget', status: 'True' }] })))
+        .toEqual({ action: 'FailJob', message: 'Pod ns/p has condition DisruptionTarget matching FailJob rule at index 0' });
+      expect(matchPodFailurePolicy(policy, failedPod({ conditions: [{ type: 'DisruptionTarget', status: 'False' }] }))).toBeUndefined();
+    });
+
+    async function failPod(f: FakeCluster, status: any): Promise<string> {
+      const p = f.all(R.pods).find((x) => x.status?.phase !== 'Failed' && x.status?.phase !== 'Succeeded')!;
+      p.status = { phase: 'Failed', ...status };
+      await f.updateStatus(R.pods, p);
+      return p.metadata.name!;
+    }
+
+    it('Ignore does not count toward backoffLimit; Count (and no match) does', async () => {
+      h = await startControllers(['job']);
+      const { f } = h;
+      await f.create(R.jobs, 'default', job('ign', { backoffLimit: 0, podFailurePolicy: { rules: [
+        { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] },
+        { action: 'Count', onExitCodes: { operator: 'In', values: [1] } },
+      ] } }));
+      await waitFor(() => f.all(R.pods).length === 1, 3000);
+      for (let i = 0; i < 3; i++) {
+        await failPod(f, { conditions: [{ type: 'DisruptionTarget', status: 'True', reason: 'PreemptionByScheduler' }], containerStatuses: [{ name: 'c', state: { terminated: { exitCode: 137 } } }] });
+        await waitFor(() => f.all(R.pods).filter((p) => p.status?.phase !== 'Failed').length === 1, 3000, `replacement ${i + 1}`);
+      }
+      await h.f.settle();
+      expect(f.peek(R.jobs, 'default', 'ign')!.status.failed).toBe(0);
+      expect(cond(f, 'ign', 'Failed')).toBeUndefined();
+      await failPod(f, { containerStatuses: [{ name: 'c', state: { terminated: { exitCode: 1 } } }] });
+      await waitFor(() => cond(f, 'ign', 'Failed')?.status === 'True', 3000, 'Failed');
+      expect(cond(f, 'ign', 'Failed')).toMatchObject({ reason: 'BackoffLimitExceeded' });
+      expect(cond(f, 'ign', 'FailureTarget')).toMatchObject({ status: 'True', reason: 'BackoffLimitExceeded' });
+      expect(f.peek(R.jobs, 'default', 'ign')!.status.failed).toBe(1);
+    });
+
+    it('FailJob fails the Job with reason PodFailurePolicy and upstream\'s message, deleting the remaining pods', async () => {
+      h = await startControllers(['job']);
+      const { f } = h;
+      await f.create(R.jobs, 'default', job('fj', { parallelism: 3, completions: 3, backoffLimit: 6, podFailurePolicy: { rules: [
+        { action: 'FailJob', onExitCodes: { containerName: 'c', operator: 'In', values: [42] } },
+      ] } }));
+      await waitFor(() => f.all(R.pods).length === 3, 3000);
+      f.clearActions();
+      const failedName = await failPod(f, { containerStatuses: [{ name: 'c', state: { terminated: { exitCode: 42, reason: 'Error' } } }] });
+      await waitFor(() => cond(f, 'fj', 'Failed')?.status === 'True', 3000, 'Failed');
+      const msg = `Container c for pod default/${failedName} failed with exit code 42 matching FailJob rule at index 0`;
+      expect(cond(f, 'fj', 'Failed')).toMatchObject({ reason: 'PodFailurePolicy', message: msg });
+      expect(cond(f, 'fj', 'FailureTarget')).toMatchObject({ status: 'True', reason: 'PodFailurePolicy', message: msg });
+      expect(f.writes('delete', 'pods')).toHaveLength(2);
+      expect(f.all(R.pods).map((p) => p.metadata.name)).toEqual([failedName]);
+      expect(f.writes('create', 'pods')).toHaveLength(0);
+      expect(f.peek(R.jobs, 'default', 'fj')!.status).toMatchObject({ failed: 1, active: 0 });
+    });
+      it('sets FailureTarget at once and Failed only when no pod is left terminating', async () => {
+      h = await startControllers(['job']);
+      const { f } = h;
+      const j: any = job('held', { parallelism: 2, completions: 2, podFailurePolicy: { rules: [{ action: 'FailJob', onExitCodes: { operator: 'NotIn', values: [0] } }] } });
+      j.spec.template.metadata.finalizers = ['example.com/hold'];
+      await f.create(R.jobs, 'default', j);
+      await waitFor(() => f.all(R.pods).length === 2, 3000);
+      await failPod(f, { containerStatuses: [{ name: 'c', state: { terminated: { exitCode: 3 } } }] });
+      await waitFor(() => cond(f, 'held', 'FailureTarget')?.status === 'True', 3000, 'FailureTarget');
+      await waitFor(() => f.all(R.pods).some((p) => p.metadata.deletionTimestamp), 3000, 'other pod terminating');
+      await h.f.settle();
+      expect(cond(f, 'held', 'Failed')).toBeUndefined();
+      for (const p of f.all(R.pods)) { p.metadata.finalizers = []; await f.update(R.pods, p); }
+      await waitFor(() => cond(f, 'held', 'Failed')?.status === 'True', 3000, 'Failed after termination');
+      expect(cond(f, 'held', 'Failed')!.reason).toBe('PodFailurePolicy');
+    });
+});
 });

@@ -1,13 +1,16 @@
 // Job controller: runs pods until `completions` succeed (NonIndexed or Indexed), at most
-// `parallelism` at a time; fails the Job past backoffLimit failed pods or activeDeadlineSeconds;
-// suspends; deletes finished Jobs after ttlSecondsAfterFinished.
+// `parallelism` at a time; fails the Job on a podFailurePolicy FailJob rule, past backoffLimit
+// counted failures (Ignore rules do not count) or activeDeadlineSeconds, FailureTarget first and
+// Failed once no pod is left terminating (1.31); suspends; deletes finished Jobs after
+// ttlSecondsAfterFinished.
 import { R, isNotFound, type Informer } from '../client';
 import { QueueController, type ControllerContext } from '../controller';
 import { fromLabelSelector } from '../selectors';
 import { clone, controllerRef, keyOf, rfc3339, splitKey, type Condition, type KubeObject } from '../types';
 import { claimObjects } from '../util/claim';
 import { Expectations } from '../util/expectations';
-import { getCondition, isPodReady, ownerRefFor, podFromTemplate } from '../util/pods';
+import { getCondition, isPodReady, isPodTerminal, ownerRefFor, podFromTemplate } from '../util/pods';
+import { matchPodFailurePolicy } from './podfailurepolicy';
 
 export const COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
 
@@ -28,6 +31,11 @@ export function formatIndexes(idx: number[]): string {
     i = j + 1;
   }
   return out.join(',');
+}
+
+function byCreation(a: KubeObject, b: KubeObject): number {
+  const ta = a.metadata.creationTimestamp ?? '', tb = b.metadata.creationTimestamp ?? '';
+  return ta < tb ? -1 : ta > tb ? 1 : (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '');
 }
 
 export class JobController extends QueueController {
@@ -72,7 +80,17 @@ export class JobController extends QueueController {
     const prev = job.status ?? {};
     const succeededIdx = indexed ? [...new Set(succeededPods.map((p) => Number(p.metadata.annotations?.[COMPLETION_INDEX])).filter((i) => Number.isInteger(i) && i < (completions ?? 0)))] : [];
     const succeeded = indexed ? succeededIdx.length : Math.max(prev.succeeded ?? 0, succeededPods.length);
-    const failed = Math.max(prev.failed ?? 0, failedPods.length);
+    // podFailurePolicy: Ignore leaves a failure uncounted; the first FailJob match (oldest pod first) fails the Job.
+    const policy = job.spec?.podFailurePolicy;
+    let countedFailures = 0;
+    let failJob: { reason: string; message: string } | undefined;
+    for (const p of [...failedPods].sort(byCreation)) {
+      const m = policy ? matchPodFailurePolicy(policy, p) : undefined;
+      if (m?.action === 'Ignore') continue;
+      if (m?.action === 'FailJob' && !failJob) failJob = { reason: 'PodFailurePolicy', message: m.message! };
+      countedFailures++;
+    }
+    const failed = Math.max(prev.failed ?? 0, countedFailures);
     const now = this.now();
     const status: any = { ...prev, active: active.length, succeeded, failed, ready: active.filter(isPodReady).length, startTime: prev.startTime ?? rfc3339(now) };
     if (indexed) status.completedIndexes = formatIndexes(succeededIdx);
@@ -85,7 +103,10 @@ export class JobController extends QueueController {
     const backoffLimit = job.spec?.backoffLimit ?? 6;
     const deadline = job.spec?.activeDeadlineSeconds;
     let failure: { reason: string; message: string } | undefined;
-    if (failed > backoffLimit) failure = { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
+    const target = getCondition(conds, 'FailureTarget');
+    if (target?.status === 'True') failure = { reason: target.reason ?? 'BackoffLimitExceeded', message: target.message ?? '' };
+    else if (failJob) failure = failJob;
+    else if (failed > backoffLimit) failure = { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
     else if (deadline !== undefined && deadline !== null && Date.parse(status.startTime) + deadline * 1000 <= now && !job.spec?.suspend) {
       failure = { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
     }
@@ -94,12 +115,16 @@ export class JobController extends QueueController {
       : succeeded >= completions;
 
     if (failure) {
-      await this.deletePods(job, key, active);
+      // FailureTarget at once; Failed (terminal) only when no pod of the Job is still terminating.
+      const terminating = pods.filter((p) => p.metadata.deletionTimestamp && !isPodTerminal(p)).length
+        + await this.deletePods(job, key, active);
       status.active = 0;
       status.ready = 0;
-      setCond('FailureTarget', failure.reason, failure.message);
-      setCond('Failed', failure.reason, failure.message);
-      this.recorder.event(job, 'Warning', failure.reason, failure.message);
+      if (target?.status !== 'True') setCond('FailureTarget', failure.reason, failure.message);
+      if (terminating === 0) {
+        setCond('Failed', failure.reason, failure.message);
+        this.recorder.event(job, 'Warning', failure.reason, failure.message);
+      }
     } else if (complete) {
       await this.deletePods(job, key, active);
       status.active = 0;
@@ -178,18 +203,22 @@ export class JobController extends QueueController {
     if (failed) throw failed.reason;
   }
 
-  private async deletePods(job: KubeObject, key: string, pods: KubeObject[]): Promise<void> {
-    if (!pods.length) return;
+  /** Deletes pods; returns how many are still terminating (graceful deletion under way). */
+  private async deletePods(job: KubeObject, key: string, pods: KubeObject[]): Promise<number> {
+    if (!pods.length) return 0;
+    let terminating = 0;
     this.expectations.expectDeletions(key, pods.map(keyOf));
     for (const p of pods) {
       try {
-        await this.client.delete(R.pods, p.metadata.namespace!, p.metadata.name!, { preconditions: { uid: p.metadata.uid } });
+        const left = await this.client.delete(R.pods, p.metadata.namespace!, p.metadata.name!, { preconditions: { uid: p.metadata.uid } });
+        if (left?.metadata?.deletionTimestamp && !isPodTerminal(left)) terminating++;
         this.recorder.event(job, 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`);
       } catch (e) {
         this.expectations.deletionObserved(key, keyOf(p));
         if (!isNotFound(e)) throw e;
       }
     }
+    return terminating;
   }
 
   private async handleTTL(job: KubeObject): Promise<void> {
