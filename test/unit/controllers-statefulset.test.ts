@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { R } from '../../server/controllers/client';
+import { isClaimOwnerUpToDate, updateClaimOwnerRefs } from '../../server/controllers/statefulset/claims';
 import { startControllers, type Harness } from './helpers/harness';
 import { startHollowKubelet } from './helpers/hollow';
 import { waitFor } from './helpers/wait';
@@ -58,5 +59,87 @@ describe('StatefulSet controller', () => {
     await waitFor(() => f.all(R.pods).length === 1, 5000, 'scaled down');
     expect(f.writes('delete', 'pods').map((w) => w.name)).toEqual(['db-2', 'db-1']);
     expect(f.all(R.persistentvolumeclaims)).toHaveLength(3);
+  });
+  describe('persistentVolumeClaimRetentionPolicy', () => {
+    const owners = (f: any, name: string) => (f.peek(R.persistentvolumeclaims, 'default', name)?.metadata.ownerReferences ?? [])
+      .map((r: any) => `${r.kind}/${r.name}${r.controller ? '' : '(non-controller)'}`).sort();
+    const policy = (whenDeleted: string, whenScaled: string) => ({ spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted, whenScaled } } });
+
+    for (const [whenDeleted, whenScaled, expected] of [
+      ['Retain', 'Retain', []], ['Delete', 'Retain', ['StatefulSet/db']], ['Retain', 'Delete', []], ['Delete', 'Delete', ['StatefulSet/db']],
+    ] as Array<[string, string, string[]]>) {
+      it(`whenDeleted ${whenDeleted}, whenScaled ${whenScaled}: claims of running ordinals owned by ${expected.join(',') || 'nobody'}; scale-down hands claims to the pod only with whenScaled Delete`, async () => {
+        h = await startControllers(['statefulset']);
+        const { f } = h;
+        kubelet = startHollowKubelet(f, { assignTo: 'n1' });
+        await f.create(R.statefulsets, 'default', sts(policy(whenDeleted, whenScaled)));
+        await waitFor(() => f.peek(R.statefulsets, 'default', 'db')?.status?.readyReplicas === 3, 5000, '3 ready');
+        await f.settle();
+        for (const c of ['data-db-0', 'data-db-1', 'data-db-2']) expect(owners(f, c)).toEqual(expected);
+        const setUid = f.peek(R.statefulsets, 'default', 'db')!.metadata.uid;
+        if (expected.length) expect(f.peek(R.persistentvolumeclaims, 'default', 'data-db-0')!.metadata.ownerReferences![0]).toEqual({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: setUid, controller: true, blockOwnerDeletion: true });
+        f.clearActions();
+        const podUids = new Map(f.all(R.pods).map((p) => [p.metadata.name, p.metadata.uid]));
+        await f.patch(R.statefulsets, 'default', 'db', 'merge', { spec: { replicas: 1 } });
+        await waitFor(() => f.all(R.pods).length === 1, 5000, 'scaled down');
+        await f.settle();
+        const scaled = whenScaled === 'Delete';
+        for (const o of [1, 2]) {
+          const refs = f.peek(R.persistentvolumeclaims, 'default', `data-db-${o}`)!.metadata.ownerReferences ?? [];
+          expect(refs.map((r: any) => `${r.kind}/${r.name}`)).toEqual(scaled ? [`Pod/db-${o}`] : expected);
+          if (scaled) expect(refs[0]).toMatchObject({ uid: podUids.get(`db-${o}`), controller: true });
+        }
+        expect(owners(f, 'data-db-0')).toEqual(expected);
+        if (scaled) {
+          // Each condemned pod's claim got its owner before the pod was deleted.
+          const order = f.writes().filter((w) => w.verb === 'update' || w.verb === 'delete').map((w) => `${w.verb}:${w.name}`);
+          expect(order.indexOf('update:data-db-2')).toBeLessThan(order.indexOf('delete:db-2'));
+          expect(order.indexOf('update:data-db-1')).toBeLessThan(order.indexOf('delete:db-1'));
+        } else {
+          expect(f.writes('update', 'persistentvolumeclaims')).toHaveLength(0);
+        }
+      });
+    }
+
+    it('updates claim owners when the policy changes, both ways', async () => {
+      h = await startControllers(['statefulset']);
+      const { f } = h;
+      kubelet = startHollowKubelet(f, { assignTo: 'n1' });
+      await f.create(R.statefulsets, 'default', sts({ spec: { replicas: 2 } }));
+      await waitFor(() => f.peek(R.statefulsets, 'default', 'db')?.status?.readyReplicas === 2, 5000, '2 ready');
+      expect(owners(f, 'data-db-0')).toEqual([]);
+      await f.patch(R.statefulsets, 'default', 'db', 'merge', policy('Delete', 'Retain'));
+      await waitFor(() => owners(f, 'data-db-0').length === 1 && owners(f, 'data-db-1').length === 1, 5000, 'set refs added');
+      expect(owners(f, 'data-db-1')).toEqual(['StatefulSet/db']);
+      await f.patch(R.statefulsets, 'default', 'db', 'merge', policy('Retain', 'Retain'));
+      await waitFor(() => owners(f, 'data-db-0').length === 0 && owners(f, 'data-db-1').length === 0, 5000, 'set refs removed');
+      // Another owner of a claim is kept when ours are scrubbed.
+      const c = f.peek(R.persistentvolumeclaims, 'default', 'data-db-1')!;
+      c.metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'keep', uid: 'cm-uid' }];
+      await f.update(R.persistentvolumeclaims, c);
+      await f.patch(R.statefulsets, 'default', 'db', 'merge', policy('Delete', 'Delete'));
+      await waitFor(() => owners(f, 'data-db-1').length === 2, 5000, 'set ref added beside the other owner');
+      expect(owners(f, 'data-db-1')).toEqual(['ConfigMap/keep(non-controller)', 'StatefulSet/db']);
+    });
+
+    it('leaves claims with stale references or another controller alone', () => {
+      const set = { metadata: { name: 'db', uid: 'set-2' }, spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Delete' } } };
+      const pod = { metadata: { name: 'db-0', uid: 'pod-1' } };
+      const stale = { metadata: { name: 'data-db-0', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: 'set-1', controller: true }] } };
+      expect(isClaimOwnerUpToDate(stale, set, pod, false)).toBe(true);
+      const other = { metadata: { name: 'data-db-0', ownerReferences: [{ apiVersion: 'example.com/v1', kind: 'Backup', name: 'b', uid: 'b-1', controller: true }] } };
+      expect(isClaimOwnerUpToDate(other, set, pod, false)).toBe(true);
+      // Ours beside another controller: scrubbed, none added.
+      const both = { metadata: { name: 'data-db-0', ownerReferences: [...other.metadata.ownerReferences, { apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: 'set-2', controller: true }] } };
+      expect(isClaimOwnerUpToDate(both, set, pod, false)).toBe(false);
+      updateClaimOwnerRefs(both, set, pod, false);
+      expect(both.metadata.ownerReferences.map((r) => r.kind)).toEqual(['Backup']);
+      // A non-controller reference of ours is turned into a controller one.
+      const plain: any = { metadata: { name: 'data-db-0', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: 'set-2' }] } };
+      expect(isClaimOwnerUpToDate(plain, set, pod, false)).toBe(false);
+      updateClaimOwnerRefs(plain, set, pod, false);
+      expect(plain.metadata.ownerReferences).toEqual([{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'db', uid: 'set-2', controller: true, blockOwnerDeletion: true }]);
+      expect(isClaimOwnerUpToDate(plain, set, pod, false)).toBe(true);
+    });
   });
 });

@@ -1,7 +1,8 @@
 // StatefulSet controller: pods `<set>-<ordinal>` with stable hostnames under the governing
 // service, PVCs `<claim>-<set>-<ordinal>` from volumeClaimTemplates, OrderedReady or Parallel
 // management, RollingUpdate from the highest ordinal down to the partition (or OnDelete), and
-// ControllerRevisions behind currentRevision/updateRevision.
+// ControllerRevisions behind currentRevision/updateRevision; claim owner references follow
+// persistentVolumeClaimRetentionPolicy (claims.ts) so the garbage collector deletes them.
 import { R, isAlreadyExists, isNotFound, type Informer } from '../client';
 import { QueueController, type ControllerContext } from '../controller';
 import { fromLabelSelector } from '../selectors';
@@ -9,6 +10,7 @@ import { clone, controllerRef, splitKey, type KubeObject } from '../types';
 import { claimObjects } from '../util/claim';
 import { CONTROLLER_REVISION_HASH, syncRevisions } from '../util/history';
 import { isPodAvailable, isPodReady, ownerRefFor, podFromTemplate } from '../util/pods';
+import { isClaimOwnerUpToDate, updateClaimOwnerRefs } from './claims';
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
@@ -75,6 +77,11 @@ export class StatefulSetController extends QueueController {
     const revOf = (p: KubeObject) => p.metadata.labels?.[CONTROLLER_REVISION_HASH];
 
     if (!set.metadata.deletionTimestamp) {
+      // Claim ownership first, so a condemned pod's claims carry it as owner before it goes.
+      for (const p of pods) {
+        const o = ordinalOf(set, p);
+        if (o >= 0) await this.syncClaimOwners(set, p, o, o >= replicas);
+      }
       let blocked = false;
       // Create missing and replace failed pods, in ordinal order.
       for (let i = 0; i < replicas; i++) {
@@ -141,12 +148,15 @@ export class StatefulSetController extends QueueController {
     for (const ct of set.spec?.volumeClaimTemplates ?? []) {
       const cn = claimName(ct.metadata.name, set.metadata.name!, ordinal);
       if (this.pvcInformer.store.get(ns, cn)) continue;
+      const claim: KubeObject = {
+        apiVersion: 'v1', kind: 'PersistentVolumeClaim',
+        metadata: { name: cn, namespace: ns, labels: { ...(set.spec.selector?.matchLabels ?? {}), ...(ct.metadata?.labels ?? {}) }, annotations: ct.metadata?.annotations },
+        spec: structuredClone(ct.spec),
+      };
+      // The pod has no uid yet: only a whenDeleted reference to the set can be set now.
+      updateClaimOwnerRefs(claim, set, { metadata: { name } }, false);
       try {
-        await this.client.create(R.persistentvolumeclaims, ns, {
-          apiVersion: 'v1', kind: 'PersistentVolumeClaim',
-          metadata: { name: cn, namespace: ns, labels: { ...(set.spec.selector?.matchLabels ?? {}), ...(ct.metadata?.labels ?? {}) }, annotations: ct.metadata?.annotations },
-          spec: structuredClone(ct.spec),
-        });
+        await this.client.create(R.persistentvolumeclaims, ns, claim);
         this.recorder.event(set, 'Normal', 'SuccessfulCreate', `create Claim ${cn} Pod ${name} in StatefulSet ${set.metadata.name} success`);
       } catch (e) { if (!isAlreadyExists(e)) throw e; }
     }
@@ -171,6 +181,19 @@ export class StatefulSetController extends QueueController {
         this.recorder.event(set, 'Warning', 'FailedCreate', `create Pod ${name} in StatefulSet ${set.metadata.name} failed error: ${(e as Error).message}`);
         throw e;
       }
+    }
+  }
+
+  /** Brings the owner references of the pod's template claims in line with the retention policy. */
+  private async syncClaimOwners(set: KubeObject, pod: KubeObject, ordinal: number, scaledDown: boolean): Promise<void> {
+    for (const ct of set.spec?.volumeClaimTemplates ?? []) {
+      const cached = this.pvcInformer.store.get(set.metadata.namespace!, claimName(ct.metadata.name, set.metadata.name!, ordinal));
+      if (!cached || cached.metadata.deletionTimestamp || isClaimOwnerUpToDate(cached, set, pod, scaledDown)) continue;
+      const claim = clone(cached);
+      updateClaimOwnerRefs(claim, set, pod, scaledDown);
+      try {
+        await this.client.update(R.persistentvolumeclaims, claim);
+      } catch (e) { if (!isNotFound(e)) throw e; }
     }
   }
 
