@@ -1,7 +1,8 @@
 // DaemonSet controller: one pod per eligible node (nodeSelector, required node affinity, taints
 // against the pod's tolerations plus the DaemonSet defaults), each pinned to its node by a
 // required node affinity on metadata.name as upstream does (the scheduler then binds it);
-// RollingUpdate with maxUnavailable or OnDelete; ControllerRevisions for rollout history.
+// RollingUpdate with maxUnavailable, or with maxSurge (a new pod starts beside the old one, which
+// goes once the new one is available), or OnDelete; ControllerRevisions for rollout history.
 import { R, isNotFound, type Informer } from '../client';
 import { QueueController, type ControllerContext } from '../controller';
 import { fromLabelSelector } from '../selectors';
@@ -9,7 +10,7 @@ import { clone, controllerRef, keyOf, splitKey, type KubeObject } from '../types
 import { claimObjects } from '../util/claim';
 import { Expectations } from '../util/expectations';
 import { CONTROLLER_REVISION_HASH, syncRevisions } from '../util/history';
-import { intOrPercent, isPodAvailable, isPodReady, ownerRefFor, podFromTemplate } from '../util/pods';
+import { intOrPercent, isPodAvailable, isPodReady, ownerRefFor, podFromTemplate, podReadyCondition } from '../util/pods';
 import { findUntoleratedTaint, podMatchesNodeSelectorAndAffinity, type Toleration } from '../../scheduler/helpers';
 
 /** Tolerations every daemon pod gets (upstream util.AddOrUpdateDaemonPodTolerations). */
@@ -41,6 +42,29 @@ export function daemonPodNode(pod: KubeObject): string | undefined {
     for (const f of t.matchFields ?? []) if (f.key === 'metadata.name' && f.operator === 'In' && f.values?.length === 1) return f.values[0];
   }
   return undefined;
+}
+
+function byCreation(a: KubeObject, b: KubeObject): number {
+  const ta = a.metadata.creationTimestamp ?? '', tb = b.metadata.creationTimestamp ?? '';
+  return ta < tb ? -1 : ta > tb ? 1 : 0;
+}
+
+/**
+ * Which of a node's several live pods go while surging (upstream podsShouldBeOnNode): the oldest
+ * new-revision and oldest old-revision pod may stay, the rest go; the old one also goes once it is
+ * not ready or the new one is available. `alive` is sorted oldest first.
+ */
+function surgeExtras(alive: KubeObject[], hash: string, minReady: number, now: number): KubeObject[] {
+  let newest: KubeObject | undefined, oldest: KubeObject | undefined;
+  const out: KubeObject[] = [];
+  for (const p of alive) {
+    const fresh = p.metadata.labels?.[CONTROLLER_REVISION_HASH] === hash;
+    if (fresh && !newest) newest = p;
+    else if (!fresh && !oldest) oldest = p;
+    else out.push(p);
+  }
+  if (newest && oldest && (!isPodReady(oldest) || isPodAvailable(newest, minReady, now))) out.push(oldest);
+  return out;
 }
 
 export class DaemonSetController extends QueueController {
@@ -95,6 +119,10 @@ export class DaemonSetController extends QueueController {
     const nodes = this.nodeInformer.store.list();
     const now = this.ctx.clock.now();
     const minReady = ds.spec?.minReadySeconds ?? 0;
+    const rolling = (ds.spec?.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate';
+    const desired = nodes.filter((n) => nodeShouldRunDaemonPod(ds, n)).length;
+    const maxSurge = rolling ? Math.max(intOrPercent(ds.spec?.updateStrategy?.rollingUpdate?.maxSurge, desired, true, 0), 0) : 0;
+    const surging = maxSurge > 0;
     if (this.expectations.satisfied(key) && !ds.metadata.deletionTimestamp) {
       const create: string[] = [];
       const remove: KubeObject[] = [];
@@ -104,18 +132,22 @@ export class DaemonSetController extends QueueController {
         if (should) {
           const failed = here.filter((p) => p.status?.phase === 'Failed');
           remove.push(...failed);
-          const alive = here.filter((p) => p.status?.phase !== 'Failed');
+          const alive = here.filter((p) => p.status?.phase !== 'Failed').sort(byCreation);
           if (alive.length === 0) create.push(node.metadata.name!);
-          else if (alive.length > 1) remove.push(...alive.sort((a, b) => (a.metadata.creationTimestamp! < b.metadata.creationTimestamp! ? -1 : 1)).slice(1));
+          else if (alive.length > 1 && !surging) remove.push(...alive.slice(1));
+          else if (alive.length > 1) remove.push(...surgeExtras(alive, hash, minReady, now));
         } else {
           remove.push(...here);
         }
       }
       // Pods on nodes that no longer exist go too.
       for (const [n, ps] of byNode) if (!this.nodeInformer.store.get('', n)) remove.push(...ps);
-      // Rolling update: replace old-hash pods while at most maxUnavailable are unavailable.
-      if ((ds.spec?.updateStrategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
-        const desired = nodes.filter((n) => nodeShouldRunDaemonPod(ds, n)).length;
+      if (rolling && surging) {
+        const plan = this.surgePlan(ds, nodes, byNode, hash, maxSurge, minReady, now);
+        create.push(...plan.create.filter((n) => !create.includes(n)));
+        remove.push(...plan.remove);
+      } else if (rolling) {
+        // Rolling update: replace old-hash pods while at most maxUnavailable are unavailable.
         const maxUnavailable = Math.max(intOrPercent(ds.spec?.updateStrategy?.rollingUpdate?.maxUnavailable, desired, true, 1), 0) || (desired ? 1 : 0);
         let unavailable = create.length;
         const old: KubeObject[] = [];
@@ -135,8 +167,45 @@ export class DaemonSetController extends QueueController {
         }
       }
       await this.apply(ds, key, hash, create, [...new Set(remove)]);
+      // A surged pod that is ready but not yet available frees its old pod after minReadySeconds.
+      if (surging && minReady > 0) {
+        const left = pods.map((p) => podReadyCondition(p)).filter((c) => c?.status === 'True')
+          .map((c) => Date.parse(c!.lastTransitionTime ?? '') + minReady * 1000 - now).filter((ms) => ms > 0);
+        if (left.length) this.queue.addAfter(key, Math.min(...left) + 10);
+      }
     }
     await this.updateStatus(ds, nodes, byNode, hash, now, minReady);
+  }
+
+  /**
+   * The maxSurge rolling update (upstream's surge branch of rollingUpdate): on a node with only an
+   * old pod, an unavailable old pod is replaced at once (its new pod starts beside it), an
+   * available one is a candidate; a node with both goes on surging until its new pod is available,
+   * then the old pod is deleted. At most maxSurge nodes surge at once.
+   */
+  private surgePlan(ds: KubeObject, nodes: KubeObject[], byNode: Map<string, KubeObject[]>, hash: string,
+    maxSurge: number, minReady: number, now: number): { create: string[]; remove: KubeObject[] } {
+    const create: string[] = [], candidates: string[] = [], remove: KubeObject[] = [];
+    let surging = 0;
+    for (const node of nodes) {
+      const name = node.metadata.name!;
+      const pods = (byNode.get(name) ?? []).filter((p) => p.status?.phase !== 'Failed');
+      const fresh = pods.filter((p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH] === hash);
+      const old = pods.filter((p) => p.metadata.labels?.[CONTROLLER_REVISION_HASH] !== hash);
+      if (fresh.length > 1 || old.length > 1) { surging++; continue; } // the manage pass cleans this node up first
+      const [newPod, oldPod] = [fresh[0], old[0]];
+      if (!oldPod) continue;
+      if (!newPod) {
+        if (isPodAvailable(oldPod, minReady, now)) candidates.push(name);
+        else if (!nodeShouldRunDaemonPod(ds, node)) remove.push(oldPod);
+        else create.push(name);
+        continue;
+      }
+      if (!isPodAvailable(newPod, minReady, now)) { surging++; continue; }
+      remove.push(oldPod);
+    }
+    const room = Math.min(Math.max(maxSurge - surging, 0), candidates.length);
+    return { create: [...create, ...candidates.slice(0, room)], remove };
   }
 
   private async apply(ds: KubeObject, key: string, hash: string, create: string[], remove: KubeObject[]): Promise<void> {
@@ -180,7 +249,8 @@ export class DaemonSetController extends QueueController {
     let desired = 0, current = 0, misscheduled = 0, ready = 0, available = 0, updated = 0;
     for (const node of nodes) {
       const should = nodeShouldRunDaemonPod(ds, node);
-      const p = (byNode.get(node.metadata.name!) ?? [])[0];
+      // The oldest pod speaks for the node (a surging node counts as not yet updated), as upstream.
+      const p = [...(byNode.get(node.metadata.name!) ?? [])].sort(byCreation)[0];
       if (should) {
         desired++;
         if (p) {
