@@ -10,6 +10,13 @@ import type { ServedResource } from './resources';
 import type { DeleteOptions, WriteContext } from './types';
 import type { SubresourceCall, SubresourceHandler } from './extensions';
 import { labelSelectorMatches } from '../auth/rules';
+import {
+  DisruptionBudgetError, budgetFigures, disruptionAllowedConditions, expectedScale, isPodReady, unexpiredDisruptions, usesControllerScale,
+  type BudgetFigures, type ControllerFinder,
+} from '../../api/disruption';
+
+// The figures live in api/disruption.ts, shared with the disruption controller.
+export { budgetFigures, isPodReady, type BudgetFigures } from '../../api/disruption';
 
 export const PDB_VIOLATION_MESSAGE = "Cannot evict pod as it would violate the pod's disruption budget.";
 
@@ -19,56 +26,8 @@ function canIgnoreBudget(pod: any): boolean {
   return !!pod.metadata?.deletionTimestamp || phase === 'Succeeded' || phase === 'Failed' || phase === 'Pending';
 }
 
-export function isPodReady(pod: any): boolean {
-  return (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
-}
-
 function tooManyRequests(message: string, causes: Array<{ type: string; message: string }>): ApiError {
   return new ApiError(429, 'TooManyRequests', message, { retryAfterSeconds: 0, causes: causes.map((c) => ({ reason: c.type, message: c.message })) });
-}
-
-/** `intstr` percent or number scaled against `total` (percentages round up, as upstream's GetScaledValueFromIntOrPercent with roundUp). */
-function scaled(v: number | string, total: number): number {
-  if (typeof v === 'number') return v;
-  const m = /^(\d+)%$/.exec(v);
-  if (!m) return Number(v) || 0;
-  return Math.ceil((Number(m[1]) * total) / 100);
-}
-
-export interface BudgetFigures { expectedPods: number; currentHealthy: number; desiredHealthy: number; disruptionsAllowed: number }
-
-/**
- * What the disruption controller would record for a budget over `pods` (those its selector
- * matches): healthy = ready and not terminating; expected = the pods' controllers' replicas for
- * maxUnavailable and percentage minAvailable (the pods' count for an integer minAvailable).
- */
-export function budgetFigures(pdb: any, pods: any[], controllerReplicas: number | undefined): BudgetFigures {
-  const disrupted = recentDisruptions(pdb.status?.disruptedPods);
-  const currentHealthy = pods.filter((p) => !p.metadata.deletionTimestamp && isPodReady(p) && !disrupted[p.metadata.name]).length;
-  const spec = pdb.spec ?? {};
-  let expectedPods: number;
-  let desiredHealthy: number;
-  if (spec.maxUnavailable !== undefined && spec.maxUnavailable !== null) {
-    expectedPods = controllerReplicas ?? pods.length;
-    desiredHealthy = Math.max(0, expectedPods - scaled(spec.maxUnavailable, expectedPods));
-  } else if (typeof spec.minAvailable === 'string') {
-    expectedPods = controllerReplicas ?? pods.length;
-    desiredHealthy = scaled(spec.minAvailable, expectedPods);
-  } else {
-    expectedPods = pods.length;
-    desiredHealthy = spec.minAvailable ?? 1;
-  }
-  return { expectedPods, currentHealthy, desiredHealthy, disruptionsAllowed: Math.max(0, currentHealthy - desiredHealthy) };
-}
-
-/** Upstream's DeletionTimeout: an eviction not followed by the pod's deletion within 2 minutes is forgotten. */
-const DISRUPTION_TIMEOUT_MS = 2 * 60_000;
-
-function recentDisruptions(m: Record<string, string> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  const cutoff = Date.now() - DISRUPTION_TIMEOUT_MS;
-  for (const [k, v] of Object.entries(m ?? {})) if (Date.parse(v) >= cutoff) out[k] = v;
-  return out;
 }
 
 function nowRfc3339(): string { return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'); }
@@ -111,12 +70,15 @@ export class EvictionService {
           if (!cur) throw notFound('policy', 'poddisruptionbudgets', pdb.metadata.name);
           if (String(rev) !== pdb.metadata.resourceVersion) throw new StaleBudget();
           // observedGeneration stays the disruption controller's: figures computed here are only this eviction's view.
+          const now = nowRfc3339();
           cur.status = {
             ...(cur.status ?? {}),
             expectedPods: figures.expectedPods, currentHealthy: figures.currentHealthy, desiredHealthy: figures.desiredHealthy,
             disruptionsAllowed: figures.disruptionsAllowed - 1,
-            disruptedPods: { ...recentDisruptions(cur.status?.disruptedPods), [name]: nowRfc3339() },
+            disruptedPods: { ...unexpiredDisruptions(cur.status?.disruptedPods, Date.now()), [name]: now },
           };
+          // As upstream: the last allowed disruption used turns DisruptionAllowed False at once.
+          if (cur.status.disruptionsAllowed === 0) cur.status.conditions = disruptionAllowedConditions(cur.status, now);
           return cur;
         }, { ...ctx, fieldManager: 'kube-apiserver', warnings: [] }, 'status');
       } catch (err) {
@@ -136,26 +98,44 @@ export class EvictionService {
       return { expectedPods: st.expectedPods ?? 0, currentHealthy: st.currentHealthy ?? 0, desiredHealthy: st.desiredHealthy ?? 0, disruptionsAllowed: st.disruptionsAllowed };
     }
     const pods = (await this.registry.list(this.registry.resource('', 'pods'), namespace)).items.filter((p) => labelSelectorMatches(pdb.spec?.selector, p.metadata.labels));
-    return budgetFigures(pdb, pods, await this.controllerReplicas(pods, namespace));
+    try {
+      const scale = usesControllerScale(pdb.spec) ? (await expectedScale(pods, this.finders())).expectedCount : undefined;
+      return budgetFigures(pdb, pods, scale);
+    } catch (err) {
+      // What the disruption controller's failSafe would record: no disruption allowed.
+      if (err instanceof DisruptionBudgetError) throw tooManyRequests(PDB_VIOLATION_MESSAGE, [{ type: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} is still being processed by the server.` }]);
+      throw err;
+    }
   }
 
-  /** The replicas the pods' controllers want (ReplicaSets and StatefulSets), when every pod has one. */
-  private async controllerReplicas(pods: any[], namespace: string): Promise<number | undefined> {
-    const owners = new Map<string, any>();
-    for (const p of pods) {
-      const ref = (p.metadata.ownerReferences ?? []).find((r: any) => r.controller);
-      if (!ref) return undefined;
-      owners.set(`${ref.kind}/${ref.name}`, ref);
-    }
-    let total = 0;
-    for (const ref of owners.values()) {
-      const plural = ref.kind === 'ReplicaSet' ? 'replicasets' : ref.kind === 'StatefulSet' ? 'statefulsets' : undefined;
-      if (!plural) return undefined;
-      const owner = (await this.registry.getRaw(this.registry.resource('apps', plural), namespace, ref.name))?.obj;
-      if (!owner) return undefined;
-      total += owner.spec?.replicas ?? 1;
-    }
-    return total;
+  /** The built-in workloads with a scale, as the disruption controller finds them (a ReplicaSet a Deployment controls counts as the Deployment). */
+  private finders(): ControllerFinder[] {
+    const live = async (plural: string, ns: string, name: string, uid: string) => {
+      const o = (await this.registry.getRaw(this.registry.resource('apps', plural), ns, name))?.obj;
+      return o && o.metadata.uid === uid ? o : undefined;
+    };
+    const owner = (o: any) => (o.metadata.ownerReferences ?? []).find((r: any) => r.controller === true);
+    const isApps = (ref: any) => /^(apps|extensions)\//.test(ref.apiVersion);
+    return [
+      async (ref, ns) => {
+        if (ref.kind !== 'ReplicaSet' || !isApps(ref)) return undefined;
+        const rs = await live('replicasets', ns, ref.name, ref.uid);
+        const d = rs && owner(rs);
+        if (!d || d.kind !== 'Deployment') return undefined;
+        const dep = await live('deployments', ns, d.name, d.uid);
+        return dep ? { uid: dep.metadata.uid, scale: dep.spec?.replicas ?? 1 } : undefined;
+      },
+      async (ref, ns) => {
+        if (ref.kind !== 'ReplicaSet' || !isApps(ref)) return undefined;
+        const rs = await live('replicasets', ns, ref.name, ref.uid);
+        return rs && owner(rs)?.kind !== 'Deployment' ? { uid: rs.metadata.uid, scale: rs.spec?.replicas ?? 1 } : undefined;
+      },
+      async (ref, ns) => {
+        if (ref.kind !== 'StatefulSet' || !isApps(ref)) return undefined;
+        const ss = await live('statefulsets', ns, ref.name, ref.uid);
+        return ss ? { uid: ss.metadata.uid, scale: ss.spec?.replicas ?? 1 } : undefined;
+      },
+    ];
   }
 
   private async deletePod(podsRes: ServedResource, namespace: string, name: string, opts: DeleteOptions, ctx: WriteContext): Promise<void> {

@@ -4,6 +4,7 @@ import type { Controller, ControllerContext } from './controller';
 import { CronJobController } from './cronjob/cronjob';
 import { DaemonSetController } from './daemonset/daemonset';
 import { DeploymentController } from './deployment/deployment';
+import { DisruptionController } from './disruption/disruption';
 import { EndpointSliceController, EndpointsController } from './endpoints/endpoints';
 import { JobController } from './job/job';
 import { GarbageCollector } from './garbagecollector/garbagecollector';
@@ -22,6 +23,7 @@ export const controllerRegistry: Record<string, ControllerEntry> = {
   cronjob: { factory: (c) => new CronJobController(c), workers: 2 },
   daemonset: { factory: (c) => new DaemonSetController(c), workers: 2 },
   deployment: { factory: (c) => new DeploymentController(c), workers: 5 },
+  disruption: { factory: (c) => new DisruptionController(c), workers: 1 },
   endpoints: { factory: (c) => new EndpointsController(c), workers: 5 },
   endpointslice: { factory: (c) => new EndpointSliceController(c), workers: 5 },
   garbagecollector: { factory: (c) => new GarbageCollector(c), workers: 4 },
