@@ -91,6 +91,33 @@ spec:
     expect((await client().list(R.pods, 'default', { labelSelector: 'job-name=pfp' })).items).toHaveLength(2);
   }, 120_000);
 
+  it('Job successPolicy: an Indexed Job completes when its leader index succeeds', async () => {
+    await c.kubectlOk(['apply', '-f', '-'], { input: `apiVersion: batch/v1
+kind: Job
+metadata: {name: leader}
+spec:
+  completionMode: Indexed
+  completions: 3
+  parallelism: 3
+  successPolicy:
+    rules: [{succeededIndexes: "0"}]
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: main, image: busybox}]
+` });
+    await waitFor(async () => (await running('job-name=leader')).length === 3, 30_000, '3 indexed pods running');
+    const leader = (await running('job-name=leader')).find((p) => p.metadata.annotations?.['batch.kubernetes.io/job-completion-index'] === '0')!;
+    const done = structuredClone(leader);
+    done.status = { ...leader.status, phase: 'Succeeded', containerStatuses: [{ name: 'main', image: 'busybox', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } }] };
+    await client().updateStatus(R.pods, done);
+    expect(await c.kubectlOk(['wait', '--for=condition=complete', 'job/leader', '--timeout=30s'], { timeoutMs: 40_000 })).toContain('condition met');
+    const complete = JSON.parse(await c.kubectlOk(['get', 'job', 'leader', '-o', 'jsonpath={.status.conditions[?(@.type=="Complete")]}']));
+    expect(complete).toMatchObject({ status: 'True', reason: 'SuccessPolicy', message: 'Matched rules at index 0' });
+    expect(await c.kubectlOk(['get', 'job', 'leader', '-o', 'jsonpath={.status.completedIndexes}'])).toBe('0');
+    await waitFor(async () => (await client().list(R.pods, 'default', { labelSelector: 'job-name=leader' })).items.length === 1, 30_000, 'other indexes deleted');
+  }, 120_000);
+
   it('StatefulSet persistentVolumeClaimRetentionPolicy Delete: a scaled-down ordinal\'s claim goes with its pod, the rest with `kubectl delete sts`', async () => {
     await c.kubectlOk(['apply', '-f', '-'], { input: `apiVersion: apps/v1
 kind: StatefulSet

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { R } from '../../server/controllers/client';
 import { formatIndexes } from '../../server/controllers/job/job';
 import { matchPodFailurePolicy } from '../../server/controllers/job/podfailurepolicy';
+import { matchSuccessPolicy, parseIndexes } from '../../server/controllers/job/successpolicy';
 import type { FakeCluster } from './helpers/fake-cluster';
 import { startControllers, type Harness } from './helpers/harness';
 import { waitFor } from './helpers/wait';
@@ -191,4 +192,40 @@ describe('Job controller', () => {
       expect(cond(f, 'held', 'Failed')!.reason).toBe('PodFailurePolicy');
     });
 });
+  describe('successPolicy', () => {
+    it('matches succeededIndexes, succeededCount and both, first rule wins', () => {
+      expect([...parseIndexes('0,2-4,9', 5)]).toEqual([0, 2, 3, 4]);
+      expect(parseIndexes('3-1', 5).size).toBe(0);
+      const policy = { rules: [{ succeededIndexes: '0-2', succeededCount: 2 }, { succeededIndexes: '4' }, { succeededCount: 3 }] };
+      expect(matchSuccessPolicy(policy, 5, new Set([1, 3]))).toBeUndefined();
+      expect(matchSuccessPolicy(policy, 5, new Set([0, 2]))).toBe('Matched rules at index 0');
+      expect(matchSuccessPolicy(policy, 5, new Set([4]))).toBe('Matched rules at index 1');
+      expect(matchSuccessPolicy(policy, 5, new Set([1, 3, 4]))).toBe('Matched rules at index 1');
+      expect(matchSuccessPolicy({ rules: [{ succeededCount: 3 }] }, 5, new Set([1, 3, 4]))).toBe('Matched rules at index 0');
+      expect(matchSuccessPolicy({ rules: [{ succeededIndexes: '0-2' }] }, 5, new Set([0, 1]))).toBeUndefined();
+      expect(matchSuccessPolicy(undefined, 5, new Set([0]))).toBeUndefined();
+    });
+
+    it('an Indexed Job completes when the leader index succeeds: SuccessCriteriaMet and Complete with reason SuccessPolicy, other pods deleted', async () => {
+      h = await startControllers(['job']);
+      const { f } = h;
+      await f.create(R.jobs, 'default', job('leader', { completions: 4, parallelism: 4, completionMode: 'Indexed', successPolicy: { rules: [{ succeededIndexes: '0' }] } }));
+      await waitFor(() => f.all(R.pods).length === 4, 3000);
+      const idx = (p: any) => p.metadata.annotations['batch.kubernetes.io/job-completion-index'];
+      const worker = f.all(R.pods).find((p) => idx(p) === '2')!;
+      worker.status = { phase: 'Succeeded' };
+      await f.updateStatus(R.pods, worker);
+      await f.settle();
+      await h.f.settle();
+      expect(cond(f, 'leader', 'Complete')).toBeUndefined();
+      const leader = f.all(R.pods).find((p) => idx(p) === '0')!;
+      leader.status = { phase: 'Succeeded' };
+      await f.updateStatus(R.pods, leader);
+      await waitFor(() => cond(f, 'leader', 'Complete')?.status === 'True', 3000, 'Complete');
+      expect(cond(f, 'leader', 'SuccessCriteriaMet')).toMatchObject({ status: 'True', reason: 'SuccessPolicy', message: 'Matched rules at index 0' });
+      expect(cond(f, 'leader', 'Complete')).toMatchObject({ reason: 'SuccessPolicy', message: 'Matched rules at index 0' });
+      expect(f.all(R.pods).map(idx).sort()).toEqual(['0', '2']);
+      expect(f.peek(R.jobs, 'default', 'leader')!.status).toMatchObject({ succeeded: 2, active: 0, completedIndexes: '0,2' });
+    });
+  });
 });

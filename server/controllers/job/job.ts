@@ -1,7 +1,8 @@
 // Job controller: runs pods until `completions` succeed (NonIndexed or Indexed), at most
 // `parallelism` at a time; fails the Job on a podFailurePolicy FailJob rule, past backoffLimit
 // counted failures (Ignore rules do not count) or activeDeadlineSeconds, FailureTarget first and
-// Failed once no pod is left terminating (1.31); suspends; deletes finished Jobs after
+// Failed once no pod is left terminating (1.31); succeeds on completions or a successPolicy rule
+// (Indexed), SuccessCriteriaMet first and Complete likewise; suspends; deletes finished Jobs after
 // ttlSecondsAfterFinished.
 import { R, isNotFound, type Informer } from '../client';
 import { QueueController, type ControllerContext } from '../controller';
@@ -11,6 +12,7 @@ import { claimObjects } from '../util/claim';
 import { Expectations } from '../util/expectations';
 import { getCondition, isPodReady, isPodTerminal, ownerRefFor, podFromTemplate } from '../util/pods';
 import { matchPodFailurePolicy } from './podfailurepolicy';
+import { matchSuccessPolicy } from './successpolicy';
 
 export const COMPLETION_INDEX = 'batch.kubernetes.io/job-completion-index';
 
@@ -103,16 +105,22 @@ export class JobController extends QueueController {
     const backoffLimit = job.spec?.backoffLimit ?? 6;
     const deadline = job.spec?.activeDeadlineSeconds;
     let failure: { reason: string; message: string } | undefined;
+    let success: { reason: string; message: string } | undefined;
     const target = getCondition(conds, 'FailureTarget');
+    const criteria = getCondition(conds, 'SuccessCriteriaMet');
     if (target?.status === 'True') failure = { reason: target.reason ?? 'BackoffLimitExceeded', message: target.message ?? '' };
+    else if (criteria?.status === 'True') success = { reason: criteria.reason ?? 'CompletionsReached', message: criteria.message ?? '' };
     else if (failJob) failure = failJob;
     else if (failed > backoffLimit) failure = { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
     else if (deadline !== undefined && deadline !== null && Date.parse(status.startTime) + deadline * 1000 <= now && !job.spec?.suspend) {
       failure = { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
     }
-    const complete = completions === undefined || completions === null
-      ? succeeded > 0 && active.length === 0
-      : succeeded >= completions;
+    if (!failure && !success) {
+      const policyMet = indexed && completions ? matchSuccessPolicy(job.spec?.successPolicy, completions, new Set(succeededIdx)) : undefined;
+      const reached = completions === undefined || completions === null ? succeeded > 0 && active.length === 0 : succeeded >= completions;
+      if (policyMet) success = { reason: 'SuccessPolicy', message: policyMet };
+      else if (reached) success = { reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' };
+    }
 
     if (failure) {
       // FailureTarget at once; Failed (terminal) only when no pod of the Job is still terminating.
@@ -125,14 +133,18 @@ export class JobController extends QueueController {
         setCond('Failed', failure.reason, failure.message);
         this.recorder.event(job, 'Warning', failure.reason, failure.message);
       }
-    } else if (complete) {
-      await this.deletePods(job, key, active);
+    } else if (success) {
+      // SuccessCriteriaMet at once (remaining pods are deleted); Complete once none is terminating.
+      const terminating = pods.filter((p) => p.metadata.deletionTimestamp && !isPodTerminal(p)).length
+        + await this.deletePods(job, key, active);
       status.active = 0;
       status.ready = 0;
-      status.completionTime = rfc3339(now);
-      setCond('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods');
-      setCond('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods');
-      this.recorder.event(job, 'Normal', 'Completed', 'Job completed');
+      if (criteria?.status !== 'True') setCond('SuccessCriteriaMet', success.reason, success.message);
+      if (terminating === 0) {
+        status.completionTime = rfc3339(now);
+        setCond('Complete', success.reason, success.message);
+        this.recorder.event(job, 'Normal', 'Completed', 'Job completed');
+      }
     } else if (job.spec?.suspend) {
       await this.deletePods(job, key, active);
       status.active = 0;
@@ -150,7 +162,7 @@ export class JobController extends QueueController {
       job.status = status;
       await this.client.updateStatus(R.jobs, job);
     }
-    if (!failure && !complete && deadline) {
+    if (!failure && !success && deadline) {
       this.queue.addAfter(key, Math.max(0, Date.parse(status.startTime) + deadline * 1000 - now) + 10);
     }
   }
