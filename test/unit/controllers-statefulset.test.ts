@@ -122,6 +122,31 @@ describe('StatefulSet controller', () => {
       expect(owners(f, 'data-db-1')).toEqual(['ConfigMap/keep(non-controller)', 'StatefulSet/db']);
     });
 
+    it('whenScaled Delete: scaling back up waits until the scaled-down pod\'s claim is gone', async () => {
+      h = await startControllers(['statefulset']);
+      const { f } = h;
+      kubelet = startHollowKubelet(f, { assignTo: 'n1' });
+      await f.create(R.statefulsets, 'default', sts({ spec: { replicas: 2, persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Delete' } } }));
+      await waitFor(() => f.peek(R.statefulsets, 'default', 'db')?.status?.readyReplicas === 2, 5000, '2 ready');
+      await f.patch(R.statefulsets, 'default', 'db', 'merge', { spec: { replicas: 1 } });
+      await waitFor(() => f.all(R.pods).length === 1, 5000, 'scaled down');
+      // No garbage collector here: the claim stays, owned by the deleted pod db-1.
+      expect(owners(f, 'data-db-1')).toEqual(['Pod/db-1']);
+      f.clearActions();
+      await f.patch(R.statefulsets, 'default', 'db', 'merge', { spec: { replicas: 2 } });
+      await waitFor(() => f.peek(R.statefulsets, 'default', 'db')?.status?.observedGeneration === f.peek(R.statefulsets, 'default', 'db')?.metadata.generation, 5000, 'observed');
+      // One more sync of the settled state still creates nothing.
+      await f.settle();
+      await h.mgr.controllers[0].sync('default/db');
+      expect(f.writes('create', 'pods')).toHaveLength(0);
+      expect(f.peek(R.pods, 'default', 'db-1')).toBeUndefined();
+      // The collector deletes it: db-1 comes back with a fresh claim.
+      await f.delete(R.persistentvolumeclaims, 'default', 'data-db-1');
+      await waitFor(() => f.peek(R.statefulsets, 'default', 'db')?.status?.readyReplicas === 2, 5000, 'db-1 back');
+      expect(f.writes('create', 'persistentvolumeclaims').map((w) => w.name)).toEqual(['data-db-1']);
+      expect(owners(f, 'data-db-1')).toEqual([]);
+    });
+
     it('leaves claims with stale references or another controller alone', () => {
       const set = { metadata: { name: 'db', uid: 'set-2' }, spec: { persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Delete', whenScaled: 'Delete' } } };
       const pod = { metadata: { name: 'db-0', uid: 'pod-1' } };

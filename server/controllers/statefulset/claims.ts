@@ -94,3 +94,13 @@ export function updateClaimOwnerRefs(claim: KubeObject, set: KubeObject, pod: Ku
   if (kept.length) claim.metadata.ownerReferences = kept;
   else delete claim.metadata.ownerReferences;
 }
+
+/**
+ * Whether a template claim of the pod about to be created still belongs to an earlier pod of the
+ * same name (whenScaled Delete only; upstream PodClaimIsStale): the garbage collector is about to
+ * delete it, so the pod must wait rather than mount it. `pod` has no uid before creation.
+ */
+export function isClaimStale(claim: KubeObject, set: KubeObject, pod: KubeObject): boolean {
+  if (retentionPolicy(set).whenScaled !== 'Delete') return false;
+  return hasStaleOwnerRef(claim, podOwner(pod));
+}

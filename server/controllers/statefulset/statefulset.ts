@@ -10,7 +10,7 @@ import { clone, controllerRef, splitKey, type KubeObject } from '../types';
 import { claimObjects } from '../util/claim';
 import { CONTROLLER_REVISION_HASH, syncRevisions } from '../util/history';
 import { isPodAvailable, isPodReady, ownerRefFor, podFromTemplate } from '../util/pods';
-import { isClaimOwnerUpToDate, updateClaimOwnerRefs } from './claims';
+import { isClaimOwnerUpToDate, isClaimStale, updateClaimOwnerRefs } from './claims';
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
@@ -42,6 +42,14 @@ export class StatefulSetController extends QueueController {
       if (ref?.kind === 'StatefulSet') this.queue.add(`${p.metadata.namespace}/${ref.name}`);
     };
     this.podInformer.addEventHandler({ onAdd: onPod, onUpdate: (o, n) => { if (o !== n) onPod(n); }, onDelete: onPod });
+    // A deleted claim may unblock an ordinal that waited for its stale claim to go.
+    this.pvcInformer.addEventHandler({
+      onDelete: (c) => {
+        for (const set of this.setInformer.store.list(c.metadata.namespace)) {
+          if ((set.spec?.volumeClaimTemplates ?? []).some((t: any) => c.metadata.name?.startsWith(`${t.metadata?.name}-${set.metadata.name}-`))) this.enqueue(set);
+        }
+      },
+    });
   }
 
   async sync(key: string): Promise<void> {
@@ -93,6 +101,10 @@ export class StatefulSetController extends QueueController {
           continue;
         }
         if (!p) {
+          if (this.staleClaims(set, i)) {
+            if (ordered) { blocked = true; break; }
+            continue;
+          }
           const rev = rolling && i < partition ? currentRevision : updateRevision;
           await this.createPod(set, i, rev, templates.get(rev) ?? set.spec.template);
           if (ordered) { blocked = true; break; }
@@ -182,6 +194,15 @@ export class StatefulSetController extends QueueController {
         throw e;
       }
     }
+  }
+
+  /** Whether ordinal's pod must wait: one of its claims still belongs to a deleted earlier pod. */
+  private staleClaims(set: KubeObject, ordinal: number): boolean {
+    const pod = { metadata: { name: `${set.metadata.name}-${ordinal}` } };
+    return (set.spec?.volumeClaimTemplates ?? []).some((ct: any) => {
+      const claim = this.pvcInformer.store.get(set.metadata.namespace!, claimName(ct.metadata.name, set.metadata.name!, ordinal));
+      return !!claim && isClaimStale(claim, set, pod);
+    });
   }
 
   /** Brings the owner references of the pod's template claims in line with the retention policy. */
