@@ -252,3 +252,46 @@ describe('disruption controller: triggers (through the controller manager)', () 
     void dep;
   });
 });
+
+describe('disruption controller: stale DisruptionTarget conditions', () => {
+  function disrupted(name: string, ageMs: number, f: FakeCluster, extra: { reason?: string; phase?: string; terminating?: boolean } = {}): KubeObject {
+    const p = readyPod(name, undefined, { terminating: extra.terminating });
+    p.status.phase = extra.phase ?? 'Running';
+    p.status.conditions.push({ type: 'DisruptionTarget', status: 'True', reason: extra.reason ?? 'PreemptionByScheduler', message: 'default-scheduler: preempting to accommodate a higher priority pod', lastTransitionTime: rfc3339(f.now - ageMs) });
+    return p;
+  }
+
+  it('resets DisruptionTarget to False on a pod still not terminating 2 minutes later; waits before that', async () => {
+    const f = new FakeCluster();
+    f.seed(R.pods, disrupted('old', 150_000, f), disrupted('recent', 30_000, f));
+    const { c, ctx } = await started(f); stopCtx = ctx;
+    const addAfter = vi.spyOn(c.stalePodQueue, 'addAfter');
+    await c.syncStalePodDisruption('default/recent');
+    expect(addAfter).toHaveBeenCalledWith('default/recent', 90_000);
+    await c.syncStalePodDisruption('default/old');
+    expect(f.writes('updateStatus', 'pods').map((w) => w.name)).toEqual(['old']);
+    expect(f.peek(R.pods, 'default', 'old')!.status.conditions).toEqual([
+      { type: 'Ready', status: 'True' },
+      { type: 'DisruptionTarget', status: 'False', lastTransitionTime: rfc3339(f.now) },
+    ]);
+    // Nothing left to do for it now.
+    await waitFor(() => c['podInformer'].store.get('default', 'old')?.status.conditions[1].status === 'False', 2000, 'cache');
+    expect(c.staleDisruptionIn(c['podInformer'].store.get('default', 'old')!)).toBeUndefined();
+  });
+
+  it('leaves terminating and finished pods, and the kubelet\'s own condition, alone', async () => {
+    const f = new FakeCluster();
+    f.seed(R.pods, disrupted('dying', 150_000, f, { terminating: true }), disrupted('done', 150_000, f, { phase: 'Failed' }), disrupted('kubelet', 150_000, f, { reason: 'TerminationByKubelet' }));
+    await f.delete(R.pods, 'default', 'dying');
+    const { c, ctx } = await started(f); stopCtx = ctx;
+    for (const n of ['dying', 'done', 'kubelet']) await c.syncStalePodDisruption(`default/${n}`);
+    expect(f.writes('updateStatus', 'pods')).toEqual([]);
+  });
+
+  it('the manager runs the second queue: a stale condition is cleared without calling sync by hand', async () => {
+    h = await startControllers(['disruption']);
+    const { f } = h;
+    await f.create(R.pods, 'default', disrupted('old', 150_000, f));
+    await waitFor(() => f.peek(R.pods, 'default', 'old')!.status.conditions.find((x: any) => x.type === 'DisruptionTarget').status === 'False', 3000, 'reset');
+  });
+});

@@ -10,8 +10,12 @@ import {
 import { builtinResources } from '../../../api/scheme';
 import { R, isConflict, isNotFound, type Informer, type ResourceRef } from '../client';
 import { QueueController, type ControllerContext } from '../controller';
+import { WorkQueue, runWorkers } from '../workqueue';
 import { fromLabelSelector, type Selector } from '../selectors';
-import { clone, controllerRef, rfc3339, splitKey, type KubeObject } from '../types';
+import { clone, controllerRef, keyOf, rfc3339, splitKey, type KubeObject } from '../types';
+
+/** Upstream stalePodDisruptionTimeout: a DisruptionTarget=True condition on a pod that is not terminating this long after it was set is reset to False. */
+export const STALE_POD_DISRUPTION_TIMEOUT_MS = 2 * 60_000;
 
 /** Why a controller reference cannot give a scale (upstream: the kind has no scale subresource). */
 export class NoScaleSubresourceError extends Error {
@@ -64,6 +68,8 @@ export class DisruptionController extends QueueController {
   private readonly deployInformer: Informer;
   private readonly ssInformer: Informer;
   private readonly crdInformer: Informer;
+  /** Pods whose DisruptionTarget condition may have gone stale (a second queue, as upstream). */
+  readonly stalePodQueue = new WorkQueue('disruption-stale-pod');
 
   constructor(ctx: ControllerContext) {
     // Upstream's Events come from component "controllermanager".
@@ -81,11 +87,12 @@ export class DisruptionController extends QueueController {
       onDelete: (o) => this.enqueue(o),
     });
     this.podInformer.addEventHandler({
-      onAdd: (p) => this.enqueueBudgetsFor(p),
+      onAdd: (p) => { this.enqueueBudgetsFor(p); this.enqueueStaleDisruption(p); },
       onUpdate: (o, n) => {
         // Budgets that selected the pod's old labels lose it; those of its new labels gain it.
         if (o !== n && o.metadata.labels !== n.metadata.labels) this.enqueueBudgetsFor(o);
         this.enqueueBudgetsFor(n);
+        this.enqueueStaleDisruption(n);
       },
       onDelete: (p) => this.enqueueBudgetsFor(p),
     });
@@ -114,6 +121,55 @@ export class DisruptionController extends QueueController {
 
   private enqueueScaledBudgets(namespace: string): void {
     for (const pdb of this.pdbInformer.store.list(namespace)) if (usesControllerScale(pdb.spec)) this.enqueue(pdb);
+  }
+
+  override run(workers: number): Promise<void> {
+    return Promise.all([
+      super.run(workers),
+      runWorkers(this.stalePodQueue, 1, (k) => this.syncStalePodDisruption(k), (k, e) => {
+        this.ctx.logger(`disruption: clearing DisruptionTarget of pod ${k} failed: ${(e as Error)?.message ?? String(e)}`);
+      }),
+    ]).then(() => undefined);
+  }
+
+  override shutDown(): void {
+    super.shutDown();
+    this.stalePodQueue.shutDown();
+  }
+
+  /**
+   * Whether a pod carries a DisruptionTarget=True condition that should be reset once stale, and
+   * in how many ms: not for terminating or finished pods, nor for the kubelet's own condition
+   * (its pod may take arbitrarily long to start terminating).
+   */
+  staleDisruptionIn(pod: KubeObject): number | undefined {
+    if (pod.metadata.deletionTimestamp) return undefined;
+    const phase = pod.status?.phase;
+    const cond = (pod.status?.conditions ?? []).find((x: any) => x.type === 'DisruptionTarget');
+    if (!cond || cond.status !== 'True' || cond.reason === 'TerminationByKubelet' || phase === 'Succeeded' || phase === 'Failed') return undefined;
+    const since = Date.parse(cond.lastTransitionTime ?? '') || 0;
+    return Math.max(0, STALE_POD_DISRUPTION_TIMEOUT_MS - (this.ctx.clock.now() - since));
+  }
+
+  private enqueueStaleDisruption(pod: KubeObject): void {
+    const wait = this.staleDisruptionIn(pod);
+    if (wait !== undefined) this.stalePodQueue.addAfter(keyOf(pod), wait);
+  }
+
+  /** Upstream syncStalePodDisruption: DisruptionTarget becomes False (reason and message cleared) on a pod nobody deleted. */
+  async syncStalePodDisruption(key: string): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    const pod = this.podInformer.store.get(namespace, name);
+    if (!pod) return;
+    const wait = this.staleDisruptionIn(pod);
+    if (wait === undefined) return;
+    if (wait > 0) { this.stalePodQueue.addAfter(key, wait); return; }
+    const next = clone(pod);
+    next.status.conditions = next.status.conditions.map((x: any) => (x.type === 'DisruptionTarget'
+      ? { type: 'DisruptionTarget', status: 'False', lastTransitionTime: rfc3339(this.ctx.clock.now()), ...(x.observedGeneration !== undefined ? { observedGeneration: pod.metadata.generation } : {}) }
+      : x));
+    await this.client.updateStatus(R.pods, next);
+    this.ctx.logger(`disruption: reset stale DisruptionTarget condition of pod ${key} to False`);
   }
 
   async sync(key: string): Promise<void> {
