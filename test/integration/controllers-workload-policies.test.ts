@@ -89,6 +89,7 @@ spec:
     // The remaining running pod was deleted; only the two failed pods are left.
     await waitFor(async () => (await client().list(R.pods, 'default', { labelSelector: 'job-name=pfp' })).items.every((p) => p.status?.phase === 'Failed'), 30_000, 'active pods removed');
     expect((await client().list(R.pods, 'default', { labelSelector: 'job-name=pfp' })).items).toHaveLength(2);
+    expect(await c.kubectlOk(['get', 'job', 'pfp', '-o', 'jsonpath={.status.terminating}'])).toBe('0');
   }, 120_000);
 
   it('Job successPolicy: an Indexed Job completes when its leader index succeeds', async () => {

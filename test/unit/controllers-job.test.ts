@@ -192,6 +192,39 @@ describe('Job controller', () => {
       expect(cond(f, 'held', 'Failed')!.reason).toBe('PodFailurePolicy');
     });
 });
+  describe('podReplacementPolicy', () => {
+    for (const [label, extra, replacedEarly] of [
+      ['default with a podFailurePolicy is Failed: a terminating pod is replaced only once it is gone', { podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }] } }, false],
+      ['explicit Failed', { podReplacementPolicy: 'Failed' }, false],
+      ['default TerminatingOrFailed: a terminating pod is replaced at once', {}, true],
+    ] as Array<[string, any, boolean]>) {
+      it(label, async () => {
+        h = await startControllers(['job']);
+        const { f } = h;
+        const j: any = job('rp', { parallelism: 2, completions: 4, ...extra });
+        j.spec.template.metadata.finalizers = ['example.com/hold'];
+        await f.create(R.jobs, 'default', j);
+        await waitFor(() => f.all(R.pods).length === 2, 3000);
+        const victim = f.all(R.pods)[0];
+        f.clearActions();
+        await f.delete(R.pods, 'default', victim.metadata.name!);
+        await waitFor(() => f.peek(R.jobs, 'default', 'rp')?.status?.terminating === 1, 3000, 'terminating counted');
+        if (replacedEarly) {
+          await waitFor(() => f.writes('create', 'pods').length === 1, 3000, 'replacement while terminating');
+        } else {
+          await f.settle();
+          await syncSettled(h, 'default/rp');
+          expect(f.writes('create', 'pods')).toHaveLength(0);
+          const cur = f.peek(R.pods, 'default', victim.metadata.name!)!;
+          cur.metadata.finalizers = [];
+          await f.update(R.pods, cur);
+          await waitFor(() => f.writes('create', 'pods').length === 1, 3000, 'replacement once gone');
+          await waitFor(() => f.peek(R.jobs, 'default', 'rp')?.status?.terminating === 0, 3000, 'terminating 0');
+        }
+      });
+    }
+  });
+
   describe('successPolicy', () => {
     it('matches succeededIndexes, succeededCount and both, first rule wins', () => {
       expect([...parseIndexes('0,2-4,9', 5)]).toEqual([0, 2, 3, 4]);

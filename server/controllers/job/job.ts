@@ -74,6 +74,9 @@ export class JobController extends QueueController {
     const pods = await claimObjects(this.client, R.pods, job, ownerRefFor(job, 'batch/v1', 'Job'), selector,
       this.podInformer.store.list(namespace), false);
     const active = pods.filter((p) => !['Succeeded', 'Failed'].includes(p.status?.phase) && !p.metadata.deletionTimestamp);
+    const terminatingPods = pods.filter((p) => p.metadata.deletionTimestamp && !isPodTerminal(p));
+    // podReplacementPolicy Failed (the default with a podFailurePolicy): a terminating pod keeps its slot until it is terminal.
+    const onlyReplaceFailed = (job.spec?.podReplacementPolicy ?? (job.spec?.podFailurePolicy ? 'Failed' : 'TerminatingOrFailed')) === 'Failed';
     const succeededPods = pods.filter((p) => p.status?.phase === 'Succeeded');
     const failedPods = pods.filter((p) => p.status?.phase === 'Failed');
     const indexed = job.spec?.completionMode === 'Indexed';
@@ -94,7 +97,7 @@ export class JobController extends QueueController {
     }
     const failed = Math.max(prev.failed ?? 0, countedFailures);
     const now = this.now();
-    const status: any = { ...prev, active: active.length, succeeded, failed, ready: active.filter(isPodReady).length, startTime: prev.startTime ?? rfc3339(now) };
+    const status: any = { ...prev, active: active.length, succeeded, failed, ready: active.filter(isPodReady).length, startTime: prev.startTime ?? rfc3339(now), terminating: terminatingPods.length };
     if (indexed) status.completedIndexes = formatIndexes(succeededIdx);
     if (!status.completedIndexes) delete status.completedIndexes;
     let conds: Condition[] = [...(prev.conditions ?? [])];
@@ -124,8 +127,7 @@ export class JobController extends QueueController {
 
     if (failure) {
       // FailureTarget at once; Failed (terminal) only when no pod of the Job is still terminating.
-      const terminating = pods.filter((p) => p.metadata.deletionTimestamp && !isPodTerminal(p)).length
-        + await this.deletePods(job, key, active);
+      const terminating = terminatingPods.length + await this.deletePods(job, key, active);
       status.active = 0;
       status.ready = 0;
       if (target?.status !== 'True') setCond('FailureTarget', failure.reason, failure.message);
@@ -135,8 +137,7 @@ export class JobController extends QueueController {
       }
     } else if (success) {
       // SuccessCriteriaMet at once (remaining pods are deleted); Complete once none is terminating.
-      const terminating = pods.filter((p) => p.metadata.deletionTimestamp && !isPodTerminal(p)).length
-        + await this.deletePods(job, key, active);
+      const terminating = terminatingPods.length + await this.deletePods(job, key, active);
       status.active = 0;
       status.ready = 0;
       if (criteria?.status !== 'True') setCond('SuccessCriteriaMet', success.reason, success.message);
@@ -154,7 +155,7 @@ export class JobController extends QueueController {
         conds = conds.map((c) => (c.type === 'Suspended' ? { ...c, status: 'False', reason: 'JobResumed', message: 'Job resumed', lastTransitionTime: rfc3339(now) } : c));
         this.recorder.event(job, 'Normal', 'Resumed', 'Job resumed');
       }
-      if (this.expectations.satisfied(key)) await this.manage(job, key, active, completions, parallelism, succeeded, indexed ? new Set(succeededIdx) : undefined);
+      if (this.expectations.satisfied(key)) await this.manage(job, key, active, onlyReplaceFailed ? terminatingPods : [], completions, parallelism, succeeded, indexed ? new Set(succeededIdx) : undefined);
     }
     status.conditions = conds.length ? conds : undefined;
     if (status.conditions === undefined) delete status.conditions;
@@ -167,7 +168,8 @@ export class JobController extends QueueController {
     }
   }
 
-  private async manage(job: KubeObject, key: string, active: KubeObject[], completions: number | undefined,
+  /** Creates or deletes pods toward the wanted active count; `held` (terminating pods not yet replaceable) occupy slots and indexes. */
+  private async manage(job: KubeObject, key: string, active: KubeObject[], held: KubeObject[], completions: number | undefined,
     parallelism: number, succeeded: number, succeededIdx?: Set<number>): Promise<void> {
     let want = completions === undefined || completions === null
       ? (succeeded > 0 ? 0 : parallelism)
@@ -178,12 +180,12 @@ export class JobController extends QueueController {
       await this.deletePods(job, key, extra);
       return;
     }
-    const n = want - active.length;
+    const n = want - active.length - held.length;
     if (n <= 0) return;
     const ref = ownerRefFor(job, 'batch/v1', 'Job');
     const toCreate: Array<number | undefined> = [];
     if (succeededIdx) {
-      const busy = new Set(active.map((p) => Number(p.metadata.annotations?.[COMPLETION_INDEX])));
+      const busy = new Set([...active, ...held].map((p) => Number(p.metadata.annotations?.[COMPLETION_INDEX])));
       for (let i = 0; i < (completions ?? 0) && toCreate.length < n; i++) if (!succeededIdx.has(i) && !busy.has(i)) toCreate.push(i);
     } else {
       for (let i = 0; i < n; i++) toCreate.push(undefined);
