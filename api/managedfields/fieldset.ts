@@ -276,22 +276,9 @@ const decodedCache = new WeakMap<object, FieldSet>();
 export function decodeFieldsV1(fields: unknown): FieldSet {
   if (!isObject(fields)) throw new FieldsV1Error('fieldsV1 must be a JSON object');
   let s = decodedCache.get(fields);
-  if (!s) {
-    // Live objects are decoded afresh from storage on every write, and the objects of one
-    // template carry the same FieldsV1: the sets are shared by their text too.
-    const text = JSON.stringify(fields);
-    s = decodedByText.get(text);
-    if (!s) {
-      s = decodeInto(fields);
-      if (decodedByText.size >= 512) decodedByText.clear();
-      decodedByText.set(text, s);
-    }
-    decodedCache.set(fields, s);
-  }
+  if (!s) { s = decodeInto(fields); decodedCache.set(fields, s); }
   return s;
 }
-
-const decodedByText = new Map<string, FieldSet>();
 
 function decodeInto(obj: JSONObject): FieldSet {
   const s = new FieldSet();

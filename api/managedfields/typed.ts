@@ -203,30 +203,15 @@ const META_STRIPPED = new Set(['name', 'namespace', 'creationTimestamp', 'selfLi
 /**
  * The FieldsV1 a create records for `obj` (every field it sets less those the server owns), or
  * undefined when that is empty: exactly encodeFieldsV1(compare(undefined, obj).added minus the
- * server's fields), built in one walk without intermediate sets. The result is frozen and may be
- * shared with other objects: copy it to change it. Throws TypedError as compare does.
+ * server's fields), built in one walk without intermediate sets. Throws TypedError as compare does.
  */
 export function createdFieldsV1(obj: JSONObject, root: SchemaNode): JSONObject | undefined {
   if (shapeOf(root, obj) === 'leaf' || isEmptyContainer(obj)) return undefined;
   const out = childrenOf(obj, root, 0, ROOT_STRIPPED);
-  if (!out.length) return undefined;
-  // Written as JSON text first: objects made from one template (a Deployment's pods) share one
-  // frozen FieldsV1, built once, as the decode cache of FieldsV1 already treats them read-only.
-  const text = encodeEntries(out, '{');
-  let fields = createdCache.get(text);
-  if (!fields) {
-    fields = deepFreeze(JSON.parse(text) as JSONObject);
-    if (createdCache.size >= 512) createdCache.clear();
-    createdCache.set(text, fields);
-  }
-  return fields;
-}
-
-const createdCache = new Map<string, JSONObject>();
-
-function deepFreeze(o: JSONObject): JSONObject {
-  for (const k in o) deepFreeze(o[k] as JSONObject);
-  return Object.freeze(o);
+  // Written as JSON text and parsed once: JSON.parse builds these many-keyed objects faster than
+  // assignments do. (Not cached by text: admission's kube-api-access-<random> volume makes nearly
+  // every pod's FieldsV1 unique.)
+  return out.length ? JSON.parse(encodeEntries(out, '{')) as JSONObject : undefined;
 }
 
 // One path element of a create's set: `key` is its JSON text with the colon ("f:x":).
