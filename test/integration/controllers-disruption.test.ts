@@ -100,4 +100,36 @@ describe('disruption controller in orch server, with kubectl', () => {
     expect(scaled.split('\n')[1]).toMatch(/^web-pct\s+N\/A\s+40%\s+1\s+\S+$/);
     expect(await pdbStatus('web-pct')).toMatchObject({ expectedPods: 2, desiredHealthy: 1, currentHealthy: 2, disruptionsAllowed: 1 });
   }, 120_000);
+
+  it('a custom resource with a scale subresource: `kubectl scale` on it moves a percentage budget', async () => {
+    await c.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com' },
+      spec: {
+        group: 'example.com', scope: 'Namespaced', names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' },
+        versions: [{
+          name: 'v1', served: true, storage: true,
+          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } }, status: { type: 'object', properties: { size: { type: 'integer' } } } } } },
+          subresources: { status: {}, scale: { specReplicasPath: '.spec.size', statusReplicasPath: '.status.size' } },
+        }],
+      },
+    }) });
+    await waitFor(async () => (await c.kubectl(['get', 'widgets'])).code === 0, 15_000, 'widgets served');
+    await c.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' }, spec: { size: 2 } }) });
+    const uid = JSON.parse(await c.kubectlOk(['get', 'widget', 'w', '-o', 'json'])).metadata.uid;
+    for (const n of ['w-0', 'w-1']) {
+      await c.kubectlOk(['apply', '-f', '-'], { input: JSON.stringify({
+        apiVersion: 'v1', kind: 'Pod',
+        metadata: { name: n, namespace: 'default', labels: { app: 'widget' }, ownerReferences: [{ apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', uid, controller: true }] },
+        spec: { nodeName: 'hollow-1', containers: [{ name: 'c', image: 'busybox' }] },
+      }) });
+    }
+    await c.kubectlOk(['create', 'pdb', 'w', '--selector=app=widget', '--min-available=50%']);
+    await tableWhenAllowed('w', 1, 20_000);
+    expect(await pdbStatus('w')).toMatchObject({ expectedPods: 2, desiredHealthy: 1, currentHealthy: 2 });
+    await c.kubectlOk(['scale', 'widget', 'w', '--replicas=4']);
+    // 50% of 4 = 2 must stay; the 2 Ready pods allow nothing until the widget's operator adds pods.
+    const table = await tableWhenAllowed('w', 0, 20_000);
+    console.log(`$ kubectl get pdb w   # after kubectl scale widget w --replicas=4\n${table}`);
+    expect(await pdbStatus('w')).toMatchObject({ expectedPods: 4, desiredHealthy: 2, currentHealthy: 2, disruptionsAllowed: 0 });
+  }, 60_000);
 });

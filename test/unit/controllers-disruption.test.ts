@@ -123,6 +123,28 @@ describe('disruption controller: budget figures', () => {
   });
 });
 
+describe('disruption controller: custom resources (through the controller manager)', () => {
+  it('watches a custom resource once it controls a budget\'s pods: its scale change re-evaluates the budget', async () => {
+    h = await startControllers(['disruption']);
+    const { f } = h;
+    await f.create(CRDS as any, '', {
+      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com' },
+      spec: { group: 'example.com', scope: 'Namespaced', names: { plural: 'widgets', kind: 'Widget' },
+        versions: [{ name: 'v1', served: true, storage: true, subresources: { scale: { specReplicasPath: '.spec.size', statusReplicasPath: '.status.size' } } }] },
+    });
+    const w = await f.create(WIDGETS as any, 'default', { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' }, spec: { size: 2 } });
+    for (const n of ['w-0', 'w-1']) await f.create(R.pods, 'default', readyPod(n, w));
+    await f.create(R.poddisruptionbudgets, 'default', pdb('web', { maxUnavailable: '50%' }));
+    await waitFor(() => status(f, 'web')?.expectedPods === 2 && status(f, 'web')?.disruptionsAllowed === 1, 3000, 'expected 2');
+    const cur = f.peek(WIDGETS as any, 'default', 'w')!;
+    cur.spec.size = 6;
+    await f.update(WIDGETS as any, cur);
+    // 6 expected, 3 may be unavailable, 3 must stay: the 2 Ready pods allow nothing.
+    await waitFor(() => status(f, 'web')?.expectedPods === 6, 3000, 'expected 6');
+    expect(figures(status(f, 'web'))).toEqual({ expectedPods: 6, desiredHealthy: 3, currentHealthy: 2, disruptionsAllowed: 0 });
+  });
+});
+
 describe('disruption controller: pods without a usable controller', () => {
   it('integer minAvailable needs no controller; percentages skip unmanaged pods with an UnmanagedPods warning', async () => {
     const f = new FakeCluster();

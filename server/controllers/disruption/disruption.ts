@@ -8,7 +8,7 @@ import {
   type ControllerAndScale, type ControllerFinder, type ControllerReference,
 } from '../../../api/disruption';
 import { builtinResources } from '../../../api/scheme';
-import { R, isConflict, isNotFound, type Informer, type ResourceRef } from '../client';
+import { Informer, R, isConflict, isNotFound, type ResourceRef } from '../client';
 import { QueueController, type ControllerContext } from '../controller';
 import { WorkQueue, runWorkers } from '../workqueue';
 import { fromLabelSelector, type Selector } from '../selectors';
@@ -70,6 +70,8 @@ export class DisruptionController extends QueueController {
   private readonly crdInformer: Informer;
   /** Pods whose DisruptionTarget condition may have gone stale (a second queue, as upstream). */
   readonly stalePodQueue = new WorkQueue('disruption-stale-pod');
+  /** Informers on custom resources found controlling pods, by `group/plural`: their scale changes re-evaluate budgets. */
+  private readonly customScaleWatches = new Map<string, Informer>();
 
   constructor(ctx: ControllerContext) {
     // Upstream's Events come from component "controllermanager".
@@ -81,6 +83,7 @@ export class DisruptionController extends QueueController {
     this.ssInformer = this.informer(R.statefulsets);
     // Custom resources with a scale subresource can control pods too (upstream's scale client).
     this.crdInformer = this.informer(CRDS);
+    this.crdInformer.addEventHandler({ onDelete: (crd) => this.unwatchCustomScale(`${crd.spec?.group}/${crd.spec?.names?.plural}`) });
     this.pdbInformer.addEventHandler({
       onAdd: (o) => this.enqueue(o),
       onUpdate: (_o, n) => this.enqueue(n),
@@ -135,6 +138,27 @@ export class DisruptionController extends QueueController {
   override shutDown(): void {
     super.shutDown();
     this.stalePodQueue.shutDown();
+    for (const inf of this.customScaleWatches.values()) inf.stop();
+    this.customScaleWatches.clear();
+  }
+
+  /** Watches a custom resource kind once it controls a budget's pod, so its scale changes are seen at once. */
+  private watchCustomScale(r: ResourceRef, specReplicasPath: string): void {
+    const id = `${r.group}/${r.resource}`;
+    if (this.customScaleWatches.has(id) || this.queue.isShuttingDown) return;
+    const inf = new Informer(this.client, r, { logger: this.ctx.logger });
+    inf.addEventHandler({
+      onUpdate: (o, n) => {
+        if (o !== n && readPath(o, specReplicasPath) !== readPath(n, specReplicasPath)) this.enqueueScaledBudgets(n.metadata.namespace ?? '');
+      },
+    });
+    this.customScaleWatches.set(id, inf);
+    inf.run();
+  }
+
+  private unwatchCustomScale(id: string): void {
+    this.customScaleWatches.get(id)?.stop();
+    this.customScaleWatches.delete(id);
   }
 
   /**
@@ -318,15 +342,18 @@ export class DisruptionController extends QueueController {
     const plural = crd.spec.names.plural;
     const scale = version.subresources?.scale;
     if (!scale) throw new NoScaleSubresourceError(`${plural}.${group}`);
+    const r: ResourceRef = { group, version: version.name, resource: plural, kind: ref.kind, namespaced: crd.spec.scope !== 'Cluster' };
+    const specReplicasPath = scale.specReplicasPath ?? '.spec.replicas';
+    this.watchCustomScale(r, specReplicasPath);
     let obj: KubeObject;
     try {
-      obj = await this.client.get({ group, version: version.name, resource: plural, kind: ref.kind, namespaced: crd.spec.scope !== 'Cluster' }, namespace, ref.name);
+      obj = await this.client.get(r, namespace, ref.name);
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw err;
     }
     if (obj.metadata.uid !== ref.uid) return undefined;
-    const replicas = readPath(obj, scale.specReplicasPath ?? '.spec.replicas');
+    const replicas = readPath(obj, specReplicasPath);
     return { uid: ref.uid, scale: typeof replicas === 'number' ? replicas : 0 };
   }
 }
