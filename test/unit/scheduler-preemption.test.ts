@@ -45,10 +45,9 @@ function fitError(s: Scheduler, p: any): FitError {
 }
 
 function victimsOn(s: Scheduler, p: any, nodeName: string, pdbs: any[] = []): { names: string[]; violations: number; status: string } {
-  const all = s.cache.list().flatMap((n) => [...n.pods.values()].map((pi) => pi.pod));
   const state = new CycleState();
   s.framework.runPreFilter(state, p, s.cache.list());
-  const r = s.preemption!.selectVictimsOnNode(state, p, s.cache.get(nodeName)!, pdbs.map((b) => budgetView(b, all)));
+  const r = s.preemption!.selectVictimsOnNode(state, p, s.cache.get(nodeName)!, pdbs.map(budgetView));
   return { names: (r.victims?.pods ?? []).map((v) => v.pod.metadata.name), violations: r.victims?.numPDBViolations ?? 0, status: r.status.message() };
 }
 
@@ -87,12 +86,15 @@ describe('victim selection (SelectVictimsOnNode)', () => {
     const s = offline([node('n1', { cpu: '4' })], pods);
     const hi = prio('hi', 100, { cpu: '2' });
     expect(victimsOn(s, hi, 'n1').names).toEqual(['x']);
-    // x's budget allows no disruption (1 healthy, minAvailable 1, computed from the pods): x is kept.
+    // x's budget allows no disruption (the disruption controller's status): x is kept.
+    const none = { observedGeneration: 1, disruptionsAllowed: 0 };
+    expect(victimsOn(s, hi, 'n1', [pdb('x-pdb', { matchLabels: { app: 'x' } }, undefined, none)])).toEqual({ names: ['y'], violations: 0, status: '' });
+    // A budget with no status yet allows nothing either (upstream reads the zero value).
     expect(victimsOn(s, hi, 'n1', [pdb('x-pdb', { matchLabels: { app: 'x' } })])).toEqual({ names: ['y'], violations: 0, status: '' });
     // Both protected: one victim is unavoidable and counts as a violation.
-    const both = [pdb('x-pdb', { matchLabels: { app: 'x' } }), pdb('y-pdb', { matchLabels: { app: 'y' } })];
+    const both = [pdb('x-pdb', { matchLabels: { app: 'x' } }, undefined, none), pdb('y-pdb', { matchLabels: { app: 'y' } }, undefined, none)];
     expect(victimsOn(s, hi, 'n1', both)).toEqual({ names: ['x'], violations: 1, status: '' });
-    // A budget whose status the disruption controller observed is read from its status.
+    // One disruption allowed: x may go.
     const observed = pdb('x-pdb', { matchLabels: { app: 'x' } }, { minAvailable: 1 }, { observedGeneration: 1, disruptionsAllowed: 1 });
     expect(victimsOn(s, hi, 'n1', [observed]).names).toEqual(['x']);
   });
@@ -100,14 +102,13 @@ describe('victim selection (SelectVictimsOnNode)', () => {
   it('groups pods by budget as upstream: empty selectors match nothing, disruptedPods are not counted again', () => {
     const a = new PodInfo(prio('a', 1, { labels: { app: 'w' }, ready: true, nodeName: 'n1' }));
     const b = new PodInfo(prio('b', 1, { labels: { app: 'w' }, ready: true, nodeName: 'n1' }));
-    const pods = [a.pod, b.pod];
     // maxUnavailable 1 over two healthy pods: one may go, the second would violate.
-    let r = filterPodsWithPDBViolation([a, b], [budgetView(pdb('w', { matchLabels: { app: 'w' } }, { maxUnavailable: 1 }), pods)]);
+    let r = filterPodsWithPDBViolation([a, b], [budgetView(pdb('w', { matchLabels: { app: 'w' } }, { maxUnavailable: 1 }, { observedGeneration: 1, disruptionsAllowed: 1 }))]);
     expect([r.violating.map((p) => p.pod.metadata.name), r.nonViolating.map((p) => p.pod.metadata.name)]).toEqual([['b'], ['a']]);
-    r = filterPodsWithPDBViolation([a, b], [budgetView(pdb('w', {}), pods)]);
+    r = filterPodsWithPDBViolation([a, b], [budgetView(pdb('w', {}))]);
     expect(r.violating).toEqual([]);
     const disrupted = pdb('w', { matchLabels: { app: 'w' } }, { minAvailable: 2 }, { observedGeneration: 1, disruptionsAllowed: 0, disruptedPods: { a: '2025-01-01T00:00:00Z' } });
-    r = filterPodsWithPDBViolation([a, b], [budgetView(disrupted, pods)]);
+    r = filterPodsWithPDBViolation([a, b], [budgetView(disrupted)]);
     expect(r.violating.map((p) => p.pod.metadata.name)).toEqual(['b']);
   });
 });

@@ -65,48 +65,17 @@ function byImportance(list: PodInfo[]): PodInfo[] {
   return list.sort((x, y) => (moreImportantPod(x.pod, y.pod, now) ? -1 : moreImportantPod(y.pod, x.pod, now) ? 1 : 0));
 }
 
-function isPodReady(pod: any): boolean {
-  return (pod.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
-}
-
-function scaled(v: number | string, total: number): number {
-  if (typeof v === 'number') return v;
-  const m = /^(\d+)%$/.exec(v);
-  return m ? Math.ceil((Number(m[1]) * total) / 100) : Number(v) || 0;
-}
-
 /**
- * The budget as preemption sees it. With a status the disruption controller observed for the
- * current generation, its disruptionsAllowed; otherwise (orch runs no disruption controller) the
- * same figure computed from the matching pods the scheduler holds: healthy = Ready, not terminating.
+ * The budget as preemption sees it: the disruption controller's status.disruptionsAllowed (0 while
+ * it has written none, as upstream reads the zero value), and the pods already being disrupted.
  */
-export function budgetView(pdb: any, allPods: Iterable<any>): BudgetView {
+export function budgetView(pdb: any): BudgetView {
   const sel = pdb.spec?.selector;
   const empty = !sel || (!Object.keys(sel.matchLabels ?? {}).length && !(sel.matchExpressions ?? []).length);
   let selector: Selector | undefined;
   try { selector = empty ? undefined : fromLabelSelector(sel); } catch { selector = undefined; }
   const disrupted = new Set<string>(Object.keys(pdb.status?.disruptedPods ?? {}));
-  const observed = pdb.status?.observedGeneration;
-  let allowed: number;
-  if (observed !== undefined && observed >= (pdb.metadata?.generation ?? 0) && pdb.status?.disruptionsAllowed !== undefined) {
-    allowed = pdb.status.disruptionsAllowed;
-  } else if (!selector) {
-    allowed = 0;
-  } else {
-    let count = 0;
-    let healthy = 0;
-    for (const p of allPods) {
-      if (p.metadata.namespace !== pdb.metadata.namespace || !selector.matches(p.metadata.labels)) continue;
-      count++;
-      if (!p.metadata.deletionTimestamp && isPodReady(p) && !disrupted.has(p.metadata.name)) healthy++;
-    }
-    const spec = pdb.spec ?? {};
-    const desired = spec.maxUnavailable !== undefined && spec.maxUnavailable !== null
-      ? Math.max(0, count - scaled(spec.maxUnavailable, count))
-      : scaled(spec.minAvailable ?? 1, count);
-    allowed = Math.max(0, healthy - desired);
-  }
-  return { namespace: pdb.metadata?.namespace ?? '', selector, disruptionsAllowed: allowed, disrupted };
+  return { namespace: pdb.metadata?.namespace ?? '', selector, disruptionsAllowed: pdb.status?.disruptionsAllowed ?? 0, disrupted };
 }
 
 /**
@@ -264,11 +233,7 @@ export class DefaultPreemption implements PostFilterPlugin {
   }
 
   budgets(): BudgetView[] {
-    const pdbs = this.handle.podDisruptionBudgets?.() ?? [];
-    if (!pdbs.length) return [];
-    const all: any[] = [];
-    for (const n of this.handle.snapshot().list()) for (const pi of n.pods.values()) all.push(pi.pod);
-    return pdbs.map((p) => budgetView(p, all));
+    return (this.handle.podDisruptionBudgets?.() ?? []).map(budgetView);
   }
 
   /** upstream DryRunPreemption: candidates (non-violating first) and each failed node's status. */
