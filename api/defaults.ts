@@ -271,7 +271,13 @@ function defaultJobSpec(spec: Obj): void {
   setIfAbsent(spec, 'backoffLimit', 6);
   setIfAbsent(spec, 'completionMode', 'NonIndexed');
   setIfAbsent(spec, 'suspend', false);
-  setIfAbsent(spec, 'podReplacementPolicy', 'TerminatingOrFailed');
+  setIfAbsent(spec, 'podReplacementPolicy', spec.podFailurePolicy ? 'Failed' : 'TerminatingOrFailed');
+  // A pod-condition pattern without a status means status True.
+  if (isObj(spec.podFailurePolicy) && Array.isArray(spec.podFailurePolicy.rules)) {
+    for (const rule of spec.podFailurePolicy.rules) {
+      if (isObj(rule) && Array.isArray(rule.onPodConditions)) for (const p of rule.onPodConditions) if (isObj(p)) setIfAbsent(p, 'status', 'True');
+    }
+  }
   if (isObj(spec.template) && isObj(spec.template.spec)) applyPodSpecDefaults(spec.template.spec);
 }
 

@@ -38,6 +38,11 @@ export const forbidden = (field: string, detail: string): FieldError =>
   ({ type: 'FieldValueForbidden', field, message: `Forbidden: ${detail}` });
 export const tooLong = (field: string, max: number): FieldError =>
   ({ type: 'FieldValueTooLong', field, message: `Too long: may not be more than ${max} bytes` });
+export const tooMany = (field: string, actual: number, max: number): FieldError =>
+  ({ type: 'FieldValueTooMany', field, message: `Too many: ${actual}: must have at most ${max} items` });
+/** Invalid without echoing a value (upstream's field.OmitValueType). */
+export const invalidRule = (field: string, detail: string): FieldError =>
+  ({ type: 'FieldValueInvalid', field, message: `Invalid value: ${detail}` });
 export const notFound = (field: string, value: unknown): FieldError =>
   ({ type: 'FieldValueNotFound', field, message: `Not found: ${show(value)}` });
 
@@ -551,11 +556,143 @@ function validateJobSpec(spec: unknown, field: string, oldSpec?: Obj): FieldErro
     errs.push(...validatePodSpec(spec.template.spec, `${field}.template.spec`, ['OnFailure', 'Never']).filter((e) => !e.field.endsWith('.restartPolicy')));
   }
   if (spec.completionMode !== undefined) errs.push(...enumOf(spec.completionMode, `${field}.completionMode`, ['NonIndexed', 'Indexed']));
+  errs.push(...validateJobPolicies(spec, field));
   if (oldSpec) {
     if (oldSpec.template !== undefined && !deepEqual(spec.template, oldSpec.template)) errs.push(invalid(`${field}.template`, '', 'field is immutable'));
     if (oldSpec.selector !== undefined && !deepEqual(spec.selector, oldSpec.selector)) errs.push(invalid(`${field}.selector`, spec.selector ?? null, 'field is immutable'));
     if (oldSpec.completions !== undefined && spec.completions !== oldSpec.completions) errs.push(invalid(`${field}.completions`, spec.completions ?? null, 'field is immutable'));
   }
+  return errs;
+}
+
+const MAX_FAILURE_POLICY_RULES = 20;
+const MAX_EXIT_CODE_VALUES = 255;
+const MAX_POD_CONDITION_PATTERNS = 20;
+const MAX_SUCCESS_POLICY_RULES = 20;
+
+/** podFailurePolicy, successPolicy and podReplacementPolicy, with upstream's limits and messages. */
+function validateJobPolicies(spec: Obj, field: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const indexed = spec.completionMode === 'Indexed';
+  const pfp = spec.podFailurePolicy;
+  if (isObj(pfp)) {
+    const rulesField = `${field}.podFailurePolicy.rules`;
+    const rules = arr(pfp.rules);
+    if (rules.length > MAX_FAILURE_POLICY_RULES) errs.push(tooMany(rulesField, rules.length, MAX_FAILURE_POLICY_RULES));
+    const podSpec = isObj(spec.template) && isObj(spec.template.spec) ? spec.template.spec : {};
+    const containerNames = new Set([...arr(podSpec.containers), ...arr(podSpec.initContainers)].map((c) => (isObj(c) ? c.name : undefined)));
+    rules.forEach((rule, i) => {
+      const rf = `${rulesField}[${i}]`;
+      if (!isObj(rule)) { errs.push(required(rf)); return; }
+      if (rule.action === undefined || rule.action === '') errs.push(required(`${rf}.action`, 'valid values: ["Count" "FailIndex" "FailJob" "Ignore"]'));
+      else if (rule.action === 'FailIndex') {
+        if (spec.backoffLimitPerIndex === undefined || spec.backoffLimitPerIndex === null) errs.push(invalid(`${rf}.action`, rule.action, 'requires the backoffLimitPerIndex to be set'));
+      } else errs.push(...enumOf(rule.action, `${rf}.action`, ['Count', 'FailIndex', 'FailJob', 'Ignore']));
+      const onExit = rule.onExitCodes;
+      const onConds = arr(rule.onPodConditions);
+      if (isObj(onExit)) {
+        const ef = `${rf}.onExitCodes`;
+        if (onExit.operator === undefined || onExit.operator === '') errs.push(required(`${ef}.operator`, 'valid values: ["In" "NotIn"]'));
+        else errs.push(...enumOf(onExit.operator, `${ef}.operator`, ['In', 'NotIn']));
+        if (onExit.containerName !== undefined && onExit.containerName !== null && !containerNames.has(onExit.containerName)) {
+          errs.push(invalid(`${ef}.containerName`, onExit.containerName, 'must be one of the container or initContainer names in the pod template'));
+        }
+        const values = arr(onExit.values);
+        if (values.length === 0) errs.push(invalid(`${ef}.values`, values, 'at least one value is required'));
+        else if (values.length > MAX_EXIT_CODE_VALUES) errs.push(tooMany(`${ef}.values`, values.length, MAX_EXIT_CODE_VALUES));
+        const seen = new Set<unknown>();
+        let ordered = true;
+        values.forEach((v, j) => {
+          if (onExit.operator === 'In' && v === 0) errs.push(invalid(`${ef}.values[${j}]`, v, 'must not be 0 for the In operator'));
+          if (seen.has(v)) errs.push(duplicate(`${ef}.values[${j}]`, v)); else seen.add(v);
+          if (j > 0 && (values[j - 1] as number) > (v as number)) ordered = false;
+        });
+        if (!ordered) errs.push(invalid(`${ef}.values`, values, 'must be ordered'));
+      }
+      if (onConds.length > MAX_POD_CONDITION_PATTERNS) errs.push(tooMany(`${rf}.onPodConditions`, onConds.length, MAX_POD_CONDITION_PATTERNS));
+      onConds.forEach((c, j) => {
+        const cf = `${rf}.onPodConditions[${j}]`;
+        if (!isObj(c)) { errs.push(required(cf)); return; }
+        errs.push(...validateQualifiedName(typeof c.type === 'string' ? c.type : '', `${cf}.type`));
+        if (c.status === undefined || c.status === '') errs.push(required(`${cf}.status`, 'valid values: ["False" "True" "Unknown"]'));
+        else errs.push(...enumOf(c.status, `${cf}.status`, ['False', 'True', 'Unknown']));
+      });
+      if (isObj(onExit) && onConds.length > 0) errs.push(invalidRule(rf, 'specifying both OnExitCodes and OnPodConditions is not supported'));
+      if (!isObj(onExit) && onConds.length === 0) errs.push(invalidRule(rf, 'specifying one of OnExitCodes and OnPodConditions is required'));
+    });
+    const rp = isObj(spec.template) && isObj(spec.template.spec) ? spec.template.spec.restartPolicy : undefined;
+    if (rp === 'OnFailure') errs.push(invalid(`${field}.template.spec.restartPolicy`, rp, 'only "Never" is supported when podFailurePolicy is specified'));
+  }
+  if (spec.successPolicy !== undefined && spec.successPolicy !== null) {
+    const sf = `${field}.successPolicy`;
+    if (!indexed) errs.push(invalid(sf, spec.successPolicy, 'requires indexed completion mode'));
+    else {
+      const rules = arr(spec.successPolicy?.rules);
+      if (rules.length === 0) errs.push(required(`${sf}.rules`, 'at least one rules must be specified when the successPolicy is specified'));
+      if (rules.length > MAX_SUCCESS_POLICY_RULES) errs.push(tooMany(`${sf}.rules`, rules.length, MAX_SUCCESS_POLICY_RULES));
+      const completions = typeof spec.completions === 'number' ? spec.completions : 0;
+      rules.forEach((rule, i) => {
+        const rf = `${sf}.rules[${i}]`;
+        if (!isObj(rule) || (rule.succeededCount === undefined && rule.succeededIndexes === undefined)) {
+          errs.push(required(rf, 'at least one of succeededCount or succeededIndexes must be specified'));
+          return;
+        }
+        let total = 0;
+        if (rule.succeededIndexes !== undefined) {
+          const parsed = countIndexes(String(rule.succeededIndexes), completions);
+          if (typeof parsed === 'string') errs.push(invalid(`${rf}.succeededIndexes`, rule.succeededIndexes, `error parsing succeededIndexes: ${parsed}`));
+          else total = parsed;
+        }
+        if (rule.succeededCount !== undefined) {
+          const cf = `${rf}.succeededCount`;
+          errs.push(...nonNegative(rule.succeededCount, cf));
+          if (rule.succeededCount > completions) errs.push(invalid(cf, rule.succeededCount, `must be less than or equal to ${completions} (the number of specified completions)`));
+          if (rule.succeededIndexes !== undefined && rule.succeededCount > total) errs.push(invalid(cf, rule.succeededCount, `must be less than or equal to ${total} (the number of indexes in the specified succeededIndexes field)`));
+        }
+      });
+    }
+  }
+  if (spec.podReplacementPolicy !== undefined && spec.podReplacementPolicy !== null) {
+    errs.push(...enumOf(spec.podReplacementPolicy, `${field}.podReplacementPolicy`, isObj(pfp) ? ['Failed'] : ['Failed', 'TerminatingOrFailed']));
+  }
+  return errs;
+}
+
+/** The number of indexes in "1,3-5,7" (ordered, non-overlapping, each below completions), or why it is malformed. */
+function countIndexes(text: string, completions: number): number | string {
+  let total = 0;
+  let previous = -1;
+  for (const part of text.split(',')) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) return `cannot convert string to integer for index: ${JSON.stringify(part)}`;
+    const first = Number(m[1]);
+    const last = m[2] === undefined ? first : Number(m[2]);
+    if (last >= completions) return `too large index: ${last}`;
+    if (first > last) return `first index is greater than the last index: ${first} > ${last}`;
+    if (first <= previous) return `non-increasing order, previous: ${previous}, current: ${first}`;
+    total += last - first + 1;
+    previous = last;
+  }
+  return total;
+}
+
+/** DaemonSet RollingUpdate: exactly one of maxUnavailable and maxSurge may be non-zero. */
+function validateDaemonSetUpdate(obj: Obj): FieldError[] {
+  const us = obj.spec?.updateStrategy;
+  if (!isObj(us)) return [];
+  const errs: FieldError[] = [];
+  if (us.type !== undefined) errs.push(...enumOf(us.type, 'spec.updateStrategy.type', ['OnDelete', 'RollingUpdate']));
+  const ru = us.rollingUpdate;
+  if (us.type !== 'RollingUpdate' || !isObj(ru)) return errs;
+  const f = 'spec.updateStrategy.rollingUpdate';
+  const nonZero = (v: unknown): boolean => v !== undefined && v !== null && v !== 0 && v !== '0' && v !== '0%';
+  for (const k of ['maxUnavailable', 'maxSurge']) {
+    const v = ru[k];
+    if (typeof v === 'number' && v < 0) errs.push(invalid(`${f}.${k}`, v, 'must be greater than or equal to 0'));
+    if (typeof v === 'string' && /^\d+%$/.test(v) && Number(v.slice(0, -1)) > 100) errs.push(invalid(`${f}.${k}`, v, 'must not be greater than 100%'));
+  }
+  if (nonZero(ru.maxUnavailable) && nonZero(ru.maxSurge)) errs.push(invalid(`${f}.maxSurge`, ru.maxSurge, 'may not be set when maxUnavailable is non-zero'));
+  else if (!nonZero(ru.maxUnavailable) && !nonZero(ru.maxSurge)) errs.push(required(`${f}.maxUnavailable`, 'cannot be 0 when maxSurge is 0'));
   return errs;
 }
 
@@ -745,7 +882,15 @@ export function validateObject(gvk: GroupVersionKind, obj: Record<string, any>, 
         // Only the requested size (and the attributes class) may change after creation.
         // Binding sets volumeName once, on a claim that had none.
         const bindable = !old.spec.volumeName;
-        const strip = (x: Obj) => { const c = structuredClone(x); delete c.resources?.requests; delete c.volumeAttributesClassName; if (bindable) delete c.volumeName; return c; };
+        // A claim made without a class may get one later (the default class, assigned retroactively).
+        const classless = old.spec.storageClassName === undefined || old.spec.storageClassName === null;
+        const strip = (x: Obj) => {
+          const c = structuredClone(x);
+          delete c.resources?.requests; delete c.volumeAttributesClassName;
+          if (bindable) delete c.volumeName;
+          if (classless) delete c.storageClassName;
+          return c;
+        };
         if (!deepEqual(strip(spec), strip(old.spec))) {
           errs.push(forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims'));
         }
@@ -762,7 +907,7 @@ export function validateObject(gvk: GroupVersionKind, obj: Record<string, any>, 
     case 'apps/Deployment': errs.push(...validateWorkload('Deployment', obj, old, ['Always'])); break;
     case 'apps/ReplicaSet': errs.push(...validateWorkload('ReplicaSet', obj, old, ['Always'])); break;
     case 'apps/StatefulSet': errs.push(...validateWorkload('StatefulSet', obj, old, ['Always'])); break;
-    case 'apps/DaemonSet': errs.push(...validateWorkload('DaemonSet', obj, old, ['Always'])); break;
+    case 'apps/DaemonSet': errs.push(...validateWorkload('DaemonSet', obj, old, ['Always']), ...validateDaemonSetUpdate(obj)); break;
     case 'batch/Job':
       errs.push(...validateJobSpec(obj.spec, 'spec', old?.spec));
       if (isObj(obj.spec?.selector)) errs.push(...validateLabelSelector(obj.spec.selector, 'spec.selector'));

@@ -250,6 +250,11 @@ describe('api/validation: immutable specs of claims and stateful sets', () => {
     const reclassed = structuredClone(claim);
     reclassed.spec.storageClassName = 'fast';
     expect(validateObject(PVC, reclassed, claim).map((e) => e.field)).toEqual(['spec']);
+    // A claim made without a class may be given one later (retroactive default class), once.
+    const classless: any = structuredClone(claim);
+    delete classless.spec.storageClassName;
+    expect(validateObject(PVC, claim, classless)).toEqual([]);
+    expect(validateObject(PVC, reclassed, claim).map((e) => e.field)).toEqual(['spec']);
     const STS = { group: 'apps', version: 'v1', kind: 'StatefulSet' };
     const sts: any = {
       metadata: { name: 'db', namespace: 'd' },
@@ -261,5 +266,77 @@ describe('api/validation: immutable specs of claims and stateful sets', () => {
     renamed.spec.serviceName = 'other';
     renamed.spec.podManagementPolicy = 'Parallel';
     expect(validateObject(STS, renamed, sts).map((e) => e.type)).toEqual(['FieldValueForbidden']);
+  });
+});
+
+describe('api/validation: Job failure/success policies and DaemonSet surge', () => {
+  const JOB = { group: 'batch', version: 'v1', kind: 'Job' };
+  const DS = { group: 'apps', version: 'v1', kind: 'DaemonSet' };
+  const job = (spec: any, restartPolicy = 'Never'): any => {
+    const j: any = { metadata: { name: 'j', namespace: 'd' }, spec: { template: { spec: { restartPolicy, containers: [{ name: 'main', image: 'busybox' }] } }, ...spec } };
+    applyDefaults(JOB, j);
+    return j;
+  };
+  const messages = (errs: any[]) => errs.map(formatFieldError);
+
+  it('accepts a well-formed podFailurePolicy and rejects what upstream rejects', { timeout: 5000 }, () => {
+    const ok = job({ podFailurePolicy: { rules: [
+      { action: 'FailJob', onExitCodes: { containerName: 'main', operator: 'In', values: [1, 42] } },
+      { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+    ] } });
+    expect(validateObject(JOB, ok)).toEqual([]);
+    // Defaults: a condition pattern's status is True; with a podFailurePolicy only failed pods are replaced.
+    const defaulted = job({ podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget' }] }] } });
+    expect(defaulted.spec.podFailurePolicy.rules[0].onPodConditions[0].status).toBe('True');
+    expect(defaulted.spec.podReplacementPolicy).toBe('Failed');
+    expect(validateObject(JOB, defaulted)).toEqual([]);
+    expect(messages(validateObject(JOB, job({ podFailurePolicy: { rules: [{ action: 'Ignore', onExitCodes: { operator: 'In', values: [1] } }] } }, 'OnFailure'))))
+      .toEqual(['spec.template.spec.restartPolicy: Invalid value: "OnFailure": only "Never" is supported when podFailurePolicy is specified']);
+    const bad = job({ podFailurePolicy: { rules: [
+      { action: 'Retry', onExitCodes: { containerName: 'other', operator: 'In', values: [0, 3, 3, 2] } },
+      { action: 'Count', onExitCodes: { operator: 'NotIn', values: [1] }, onPodConditions: [{ type: 'X', status: 'True' }] },
+      { action: 'FailIndex' },
+    ] } });
+    expect(messages(validateObject(JOB, bad))).toEqual([
+      'spec.podFailurePolicy.rules[0].action: Unsupported value: "Retry": supported values: "Count", "FailIndex", "FailJob", "Ignore"',
+      'spec.podFailurePolicy.rules[0].onExitCodes.containerName: Invalid value: "other": must be one of the container or initContainer names in the pod template',
+      'spec.podFailurePolicy.rules[0].onExitCodes.values[0]: Invalid value: 0: must not be 0 for the In operator',
+      'spec.podFailurePolicy.rules[0].onExitCodes.values[2]: Duplicate value: 3',
+      'spec.podFailurePolicy.rules[0].onExitCodes.values: Invalid value: [0,3,3,2]: must be ordered',
+      'spec.podFailurePolicy.rules[1]: Invalid value: specifying both OnExitCodes and OnPodConditions is not supported',
+      'spec.podFailurePolicy.rules[2].action: Invalid value: "FailIndex": requires the backoffLimitPerIndex to be set',
+      'spec.podFailurePolicy.rules[2]: Invalid value: specifying one of OnExitCodes and OnPodConditions is required',
+    ]);
+    const many = job({ podFailurePolicy: { rules: Array.from({ length: 21 }, () => ({ action: 'Count', onExitCodes: { operator: 'NotIn', values: [0] } })) } });
+    expect(messages(validateObject(JOB, many))).toEqual(['spec.podFailurePolicy.rules: Too many: 21: must have at most 20 items']);
+    expect(messages(validateObject(JOB, job({ podFailurePolicy: { rules: [] }, podReplacementPolicy: 'TerminatingOrFailed' }))))
+      .toEqual(['spec.podReplacementPolicy: Unsupported value: "TerminatingOrFailed": supported values: "Failed"']);
+  });
+
+  it('checks successPolicy against completion mode, completions and the index list', { timeout: 5000 }, () => {
+    const indexed = (successPolicy: any) => job({ completionMode: 'Indexed', completions: 5, parallelism: 5, successPolicy });
+    expect(validateObject(JOB, indexed({ rules: [{ succeededIndexes: '0,2-4', succeededCount: 2 }] }))).toEqual([]);
+    expect(messages(validateObject(JOB, job({ successPolicy: { rules: [{ succeededCount: 1 }] } }))))
+      .toEqual(['spec.successPolicy: Invalid value: {"rules":[{"succeededCount":1}]}: requires indexed completion mode']);
+    expect(messages(validateObject(JOB, indexed({ rules: [{}, { succeededIndexes: '3-1' }, { succeededIndexes: '0-1', succeededCount: 3 }, { succeededIndexes: '7' }] })))).toEqual([
+      'spec.successPolicy.rules[0]: Required value: at least one of succeededCount or succeededIndexes must be specified',
+      'spec.successPolicy.rules[1].succeededIndexes: Invalid value: "3-1": error parsing succeededIndexes: first index is greater than the last index: 3 > 1',
+      'spec.successPolicy.rules[2].succeededCount: Invalid value: 3: must be less than or equal to 2 (the number of indexes in the specified succeededIndexes field)',
+      'spec.successPolicy.rules[3].succeededIndexes: Invalid value: "7": error parsing succeededIndexes: too large index: 7',
+    ]);
+  });
+
+  it('requires exactly one of maxUnavailable and maxSurge to be non-zero for a DaemonSet rolling update', { timeout: 5000 }, () => {
+    const ds = (rollingUpdate: any): any => {
+      const d: any = { metadata: { name: 'ds', namespace: 'd' }, spec: { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } }, updateStrategy: { type: 'RollingUpdate', rollingUpdate } } };
+      applyDefaults(DS, d);
+      return d;
+    };
+    expect(validateObject(DS, ds(undefined))).toEqual([]);
+    expect(validateObject(DS, ds({ maxUnavailable: 0, maxSurge: '25%' }))).toEqual([]);
+    // maxSurge alone keeps the defaulted maxUnavailable of 1: upstream refuses that, the user must say 0.
+    expect(messages(validateObject(DS, ds({ maxSurge: 1 })))).toEqual(['spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: 1: may not be set when maxUnavailable is non-zero']);
+    expect(messages(validateObject(DS, ds({ maxUnavailable: 0, maxSurge: 0 })))).toEqual(['spec.updateStrategy.rollingUpdate.maxUnavailable: Required value: cannot be 0 when maxSurge is 0']);
+    expect(messages(validateObject(DS, ds({ maxUnavailable: '120%', maxSurge: 0 })))).toEqual(['spec.updateStrategy.rollingUpdate.maxUnavailable: Invalid value: "120%": must not be greater than 100%']);
   });
 });
