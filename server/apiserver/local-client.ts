@@ -53,6 +53,8 @@ export class LocalClient {
   watch(r: LocalResourceRef, namespace: string | undefined, opts: ListOptions & { resourceVersion: string }, onEvent: (e: LocalWatchEvent) => void, onClose: (err?: Error) => void): LocalWatchHandle {
     const res = this.res(r);
     const match = this.registry.matcher(res, opts);
+    // Without selectors every event passes as it is, and its objects need not be decoded to say so.
+    const everything = !opts.labelSelector?.trim() && !opts.fieldSelector?.trim();
     let stopped = false;
     const from = Number(opts.resourceVersion || 0);
     let w: ReturnType<Registry['watch']>;
@@ -69,8 +71,8 @@ export class LocalClient {
       try {
         for await (const ev of w.events()) {
           if (stopped) return;
-          const now = ev.type === 'DELETED' ? false : match(ev.object);
-          const was = ev.type === 'ADDED' ? false : match(ev.oldObject ?? ev.object);
+          const now = ev.type === 'DELETED' ? false : everything || match(ev.object);
+          const was = ev.type === 'ADDED' ? false : everything || match(ev.oldObject ?? ev.object);
           const type = ev.type === 'ADDED' ? (now ? 'ADDED' : undefined)
             : ev.type === 'DELETED' ? (was ? 'DELETED' : undefined)
               : now && was ? 'MODIFIED' : now ? 'ADDED' : was ? 'DELETED' : undefined;
