@@ -155,9 +155,19 @@ export class FitError extends Error {
   postFilter?: PostFilterOutcome;
   constructor(readonly pod: any, readonly numAllNodes: number, readonly statuses: Map<string, Status>,
     readonly preFilterMsg: string, readonly postFilterMsg: string) {
-    super(fitErrorMessage(numAllNodes, statuses, preFilterMsg, postFilterMsg));
+    super(withoutStackTrace(fitErrorMessage(numAllNodes, statuses, preFilterMsg, postFilterMsg)));
+    Error.stackTraceLimit = savedStackTraceLimit;
     this.name = 'FitError';
   }
+}
+
+// A FitError is the answer of every unschedulable pod's cycle, not a fault: capturing its stack
+// trace (most of its cost) serves nobody. The limit is lowered while super() runs, then restored.
+let savedStackTraceLimit = Error.stackTraceLimit;
+function withoutStackTrace(message: string): string {
+  savedStackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  return message;
 }
 
 export function fitErrorMessage(numAllNodes: number, statuses: Map<string, Status>, preFilterMsg: string, postFilterMsg: string): string {

@@ -1,6 +1,7 @@
 // The scheduling queue (upstream's PriorityQueue): activeQ ordered by priority then arrival,
 // backoffQ for pods that failed recently (1 s doubling to 10 s per attempt), and unschedulablePods
 // parked until a cluster event (node added/changed, pod deleted or bound) may make them fit.
+import { deepEqual } from '../../api/patch/json';
 import { podKey } from './cache';
 
 export interface QueuedPod {
@@ -123,8 +124,8 @@ export class SchedulingQueue {
     if (b) { b.pod = pod; return; }
     const u = this.unschedulable.get(key);
     if (u) {
-      const specChanged = JSON.stringify(u.pod.spec) !== JSON.stringify(pod.spec)
-        || JSON.stringify(u.pod.metadata.labels) !== JSON.stringify(pod.metadata.labels);
+      // Compared in place (no serialization): the scheduler's own status write lands here for every unschedulable pod.
+      const specChanged = !deepEqual(u.pod.spec, pod.spec) || !deepEqual(u.pod.metadata.labels, pod.metadata.labels);
       u.pod = pod;
       if (specChanged) { this.unschedulable.delete(key); this.moveOne(u); }
       return;
