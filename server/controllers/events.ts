@@ -23,6 +23,25 @@ interface Aggregate { name: string; namespace: string; count: number; firstTimes
 
 const MAX_MESSAGE = 1024;
 
+// Every unschedulable pod gets an Event: its name's random suffix comes from a pool (one
+// getrandom call per 512 events) and its timestamps are formatted once per second.
+const RANDOM_POOL_BYTES = 4096;
+let randomPool = Buffer.alloc(0);
+let randomPoolOffset = 0;
+function randomHex8(): string {
+  if (randomPoolOffset + 8 > randomPool.length) { randomPool = randomBytes(RANDOM_POOL_BYTES); randomPoolOffset = 0; }
+  const hex = randomPool.toString('hex', randomPoolOffset, randomPoolOffset + 8);
+  randomPoolOffset += 8;
+  return hex;
+}
+let lastSecond = NaN;
+let lastTimestamp = '';
+function timestamp(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) { lastSecond = second; lastTimestamp = rfc3339(ms); }
+  return lastTimestamp;
+}
+
 export class ApiEventRecorder implements EventRecorder {
   private readonly recent = new Map<string, Aggregate>();
   private readonly pending = new Set<Promise<void>>();
@@ -52,7 +71,7 @@ export class ApiEventRecorder implements EventRecorder {
   private async write(obj: InvolvedObject, type: EventType, reason: string, message: string): Promise<void> {
     const namespace = obj.metadata.namespace || 'default';
     const now = this.clock.now();
-    const ts = rfc3339(now);
+    const ts = timestamp(now);
     const aggKey = [obj.metadata.uid ?? obj.metadata.name, obj.kind, type, reason, message, this.component].join('\u0000');
     const agg = this.recent.get(aggKey);
     if (agg && now - agg.lastSeen < this.windowMs) {
@@ -67,7 +86,7 @@ export class ApiEventRecorder implements EventRecorder {
     }
     if (this.recent.size > 4096) this.recent.clear();
     // Upstream names events `<object>.<unix-nanos in hex>`; random hex keeps names unique.
-    const name = `${obj.metadata.name}.${randomBytes(8).toString('hex')}`;
+    const name = `${obj.metadata.name}.${randomHex8()}`;
     const ev: KubeObject = {
       apiVersion: 'v1',
       kind: 'Event',
