@@ -17,7 +17,43 @@ export interface LocalWatchHandle { stop(): void }
 
 export const CONTROLLER_USER: UserInfo = { username: 'system:kube-controller-manager', groups: ['system:masters', 'system:authenticated'] };
 
-function clone<T>(v: T): T { return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T); }
+const NOT_PLAIN = Symbol('not plain JSON');
+
+/** A structural copy of plain JSON data (what a JSON round trip gives); throws NOT_PLAIN for anything else. */
+function copyPlain(v: unknown): unknown {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'number') { if (Number.isFinite(v)) return v === 0 ? 0 : v; throw NOT_PLAIN; }
+  if (typeof v !== 'object') throw NOT_PLAIN;
+  if (Array.isArray(v)) {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) { const e: unknown = v[i]; if (e === undefined) throw NOT_PLAIN; out[i] = copyPlain(e); }
+    return out;
+  }
+  const proto: unknown = Object.getPrototypeOf(v);
+  if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') throw NOT_PLAIN;
+  const out: Record<string, unknown> = {};
+  for (const k in v) {
+    const e: unknown = (v as Record<string, unknown>)[k];
+    if (e === undefined || typeof e === 'function' || typeof e === 'symbol') continue;
+    if (k === '__proto__') throw NOT_PLAIN;
+    out[k] = copyPlain(e);
+  }
+  return out;
+}
+
+/**
+ * The caller's object as the registry may change it: equal to a JSON round trip of it. Plain data
+ * (what controllers build) is copied in place, ~8x cheaper than stringify and parse (every
+ * unschedulable pod's Event and status patch pass here); anything else takes the round trip.
+ */
+export function copyJSON<T>(v: T): T {
+  if (v === undefined) return v;
+  try { return copyPlain(v) as T; } catch (e) {
+    if (e !== NOT_PLAIN) throw e;
+    return JSON.parse(JSON.stringify(v)) as T;
+  }
+}
+const clone = copyJSON;
 
 /**
  * Contract (the controllers' ClusterClient): every method but watch returns a fresh object the
