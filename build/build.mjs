@@ -58,7 +58,7 @@ for (const [name, a] of Object.entries(addons)) {
   if (!fs.existsSync(a.source)) throw new BuildError(`the ${name} addon is missing at ${a.source}; run npm ci`);
   const bytes = fs.readFileSync(a.source);
   contentHash.update(name).update(bytes);
-  manifest.addons[name] = { asset: a.asset, relativePath: a.relativePath, size: bytes.length };
+  manifest.addons[name] = { asset: a.asset, relativePath: a.relativePath, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
 }
 manifest.contentHash = contentHash.digest('hex');
 // Intermediate files carry the build's pid, so two builds at once (two test runs) never mix them.

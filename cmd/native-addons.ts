@@ -2,6 +2,7 @@
 // `.node` files as SEA assets (build/build.mjs); a process can only dlopen a real file, so the first
 // run writes them to a versioned cache directory and every later run loads them from there.
 // From source (tsx, vitest) nothing here runs: the addons load from node_modules as usual.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -16,7 +17,8 @@ interface NativeManifest {
   version: string;
   /** sha256 over every embedded addon; names the cache directory so builds never mix. */
   contentHash: string;
-  addons: Record<NativeAddonName, { asset: string; relativePath: string; size: number }>;
+  /** sha256: the addon's own digest, so a cached copy is checked without touching the embedded bytes. */
+  addons: Record<NativeAddonName, { asset: string; relativePath: string; size: number; sha256: string }>;
 }
 
 export type NativeAddonErrorCode = 'NativeAddonUnavailable' | 'NativeAddonCacheUnusable';
@@ -107,21 +109,22 @@ function* usableCacheDirs(m: NativeManifest, tried: string[]): Generator<string>
 }
 
 /**
- * Makes `file` hold exactly `bytes`: an existing file with the same content is kept (so a second
- * run writes nothing); a missing, partial or corrupt one is replaced by writing a private temp file
+ * Makes `file` hold exactly the expected content (size and sha256): an existing file with that
+ * content is kept (so a second run writes nothing, and `bytes` is never called: the embedded pages
+ * stay out of memory); a missing, partial or corrupt one is replaced by writing a private temp file
  * and renaming it over, so concurrent starts and crashes never expose a half-written addon.
  */
-export function ensureFileContent(file: string, bytes: Uint8Array): 'kept' | 'written' {
+export function ensureFileContent(file: string, expected: { size: number; sha256: string }, bytes: () => Uint8Array): 'kept' | 'written' {
   try {
     const st = fs.statSync(file);
-    if (st.size === bytes.byteLength && Buffer.compare(fs.readFileSync(file), bytes) === 0) return 'kept';
+    if (st.size === expected.size && createHash('sha256').update(fs.readFileSync(file)).digest('hex') === expected.sha256) return 'kept';
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
-    fs.writeFileSync(tmp, bytes, { mode: 0o500 });
+    fs.writeFileSync(tmp, bytes(), { mode: 0o500 });
     fs.renameSync(tmp, file);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
@@ -148,14 +151,15 @@ export function loadEmbeddedAddon(name: NativeAddonName): object {
   const m = readManifest(s);
   const entry = m.addons[name];
   if (!entry) throw new NativeAddonError('NativeAddonUnavailable', `this executable does not carry the ${name} addon`);
-  // getRawAsset hands out the bytes inside the executable's mapping, without a copy.
-  const bytes = new Uint8Array(s.getRawAsset(entry.asset) as ArrayBuffer);
+  // getRawAsset hands out the bytes inside the executable's mapping, without a copy; they are
+  // read only when the cache needs writing.
+  const bytes = (): Uint8Array => new Uint8Array(s.getRawAsset(entry.asset) as ArrayBuffer);
   const tried: string[] = [];
   for (const dir of usableCacheDirs(m, tried)) {
     const file = path.join(dir, entry.relativePath);
     let exports: object;
     try {
-      ensureFileContent(file, bytes);
+      ensureFileContent(file, entry, bytes);
       // The SEA's own require loads only built-ins; a real require from the file's path dlopens it.
       exports = createRequire(file)(file) as object;
     } catch (err) {

@@ -76,7 +76,7 @@ export const nothing: Selector = makeSelector([], true);
 export function fromLabelSelector(sel: LabelSelector | undefined | null): Selector {
   if (!sel) return nothing;
   const reqs: Requirement[] = [];
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     reqs.push({ key: k, operator: 'In', values: [v] });
   }
   for (const e of sel.matchExpressions ?? []) {

@@ -36,8 +36,11 @@ export function formatIndexes(idx: number[]): string {
 }
 
 function byCreation(a: KubeObject, b: KubeObject): number {
+  // Plain code-unit order, as Go's string comparison (localeCompare would also page in ICU data).
   const ta = a.metadata.creationTimestamp ?? '', tb = b.metadata.creationTimestamp ?? '';
-  return ta < tb ? -1 : ta > tb ? 1 : (a.metadata.name ?? '').localeCompare(b.metadata.name ?? '');
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  const na = a.metadata.name ?? '', nb = b.metadata.name ?? '';
+  return na < nb ? -1 : na > nb ? 1 : 0;
 }
 
 export class JobController extends QueueController {
