@@ -56,6 +56,25 @@ export function copyJSON<T>(v: T): T {
 const clone = copyJSON;
 
 /**
+ * For a selector made only of metadata.name / metadata.namespace requirements: a test of an
+ * event's store key (`<prefix><namespace>/<name>` or `<prefix><name>`) equal to testing its object.
+ */
+function keyMatcher(registry: Registry, res: ServedResource, opts: ListOptions): ((key: string) => boolean) | undefined {
+  const { label, field } = registry.compileSelectors(res, opts);
+  if (!label.empty || field.empty) return undefined;
+  if (!field.requirements.every((r) => r.field === 'metadata.name' || (res.namespaced && r.field === 'metadata.namespace'))) return undefined;
+  return (key) => {
+    if (!key.startsWith(res.prefix)) return false;
+    const rest = key.slice(res.prefix.length);
+    const slash = res.namespaced ? rest.indexOf('/') : -1;
+    const fields: Record<string, string> = slash >= 0
+      ? { 'metadata.namespace': rest.slice(0, slash), 'metadata.name': rest.slice(slash + 1) }
+      : { 'metadata.name': rest };
+    return field.matches(fields);
+  };
+}
+
+/**
  * Contract (the controllers' ClusterClient): every method but watch returns a fresh object the
  * caller may keep; a watch event's object is one copy per event shared by every in-process
  * watcher (a shared informer cache, as upstream's): read-only, clone before changing it;
@@ -89,8 +108,11 @@ export class LocalClient {
   watch(r: LocalResourceRef, namespace: string | undefined, opts: ListOptions & { resourceVersion: string }, onEvent: (e: LocalWatchEvent) => void, onClose: (err?: Error) => void): LocalWatchHandle {
     const res = this.res(r);
     const match = this.registry.matcher(res, opts);
-    // Without selectors every event passes as it is, and its objects need not be decoded to say so.
+    // Without selectors every event passes as it is, and its objects need not be decoded to say so;
+    // a selector on name and namespace alone (kube-root-ca.crt's informer over every configmap)
+    // is answered from the event's key, which holds both for the new and the old object.
     const everything = !opts.labelSelector?.trim() && !opts.fieldSelector?.trim();
+    const byKey = everything ? undefined : keyMatcher(this.registry, res, opts);
     let stopped = false;
     const from = Number(opts.resourceVersion || 0);
     let w: ReturnType<Registry['watch']>;
@@ -107,8 +129,9 @@ export class LocalClient {
       try {
         for await (const ev of w.events()) {
           if (stopped) return;
-          const now = ev.type === 'DELETED' ? false : everything || match(ev.object);
-          const was = ev.type === 'ADDED' ? false : everything || match(ev.oldObject ?? ev.object);
+          const keyed = byKey ? byKey(ev.key) : everything;
+          const now = ev.type === 'DELETED' ? false : keyed || (!byKey && match(ev.object));
+          const was = ev.type === 'ADDED' ? false : keyed || (!byKey && match(ev.oldObject ?? ev.object));
           const type = ev.type === 'ADDED' ? (now ? 'ADDED' : undefined)
             : ev.type === 'DELETED' ? (was ? 'DELETED' : undefined)
               : now && was ? 'MODIFIED' : now ? 'ADDED' : was ? 'DELETED' : undefined;
