@@ -5,7 +5,8 @@
 import type { Store } from '../../embedded-store/types';
 import { forbidden, invalid, notSupported, required } from '../../api/validation';
 import { forbiddenMessage, type FieldCause } from './errors';
-import { decodeObject, type ObjectWatch, type WatchCache } from './watchcache';
+import { decodeObject, type WatchCache } from './watchcache';
+import { WatchedObjects } from './watched-objects';
 
 export const PRIORITY_CLASS_PREFIX = '/registry/scheduling.k8s.io/priorityclasses/';
 /** Names starting with this are kept for the system classes below. */
@@ -129,36 +130,32 @@ export const priorityClassStrategy = {
  */
 export class PriorityClassCache {
   /** name -> PriorityClass (watch-cache objects: shared, never mutated). */
-  private known = new Map<string, any>();
+  private readonly objects: WatchedObjects<any>;
   /** The global default, recomputed when a class changes rather than on every pod create; undefined = stale. */
   private defaultPc: any | null | undefined;
-  private ready = false;
-  private starting = false;
-  private stopped = false;
-  private watch: ObjectWatch | undefined;
 
-  constructor(private readonly store: Store, private readonly watchCache: WatchCache) {}
+  constructor(private readonly store: Store, watchCache: WatchCache) {
+    this.objects = new WatchedObjects(store, watchCache, PRIORITY_CLASS_PREFIX, (pc) => pc, () => { this.defaultPc = undefined; });
+  }
 
   /** Whether lookups and defaultClass() answer from memory. */
-  get synced(): boolean { return this.ready; }
+  get synced(): boolean { return this.objects.synced(); }
 
   /** The class if the cache is synced and holds it; undefined means "ask the store". Never mutate the result. */
   lookup(name: string): any | undefined {
-    if (!this.ready) { this.start(); return undefined; }
-    return this.known.get(name);
+    return this.objects.get(name);
   }
 
   /** The global default class from memory, or null when there is none; undefined when not synced. */
   defaultClass(): any | null | undefined {
-    if (!this.ready) { this.start(); return undefined; }
-    if (this.defaultPc === undefined) this.defaultPc = globalDefaultClass(this.known.values()) ?? null;
+    if (!this.objects.synced()) return undefined;
+    if (this.defaultPc === undefined) this.defaultPc = globalDefaultClass(this.objects.values()) ?? null;
     return this.defaultPc;
   }
 
   /** The store's class, or undefined when there is none (the miss path of lookup()). */
-  async read(name: string): Promise<any | undefined> {
-    const kv = await this.store.get(`${PRIORITY_CLASS_PREFIX}${name}`);
-    return kv ? decodeObject(kv.value, kv.modRevision) : undefined;
+  read(name: string): Promise<any | undefined> {
+    return this.objects.read(name);
   }
 
   /** The global default class read from the store (when the cache is not synced). */
@@ -166,44 +163,12 @@ export class PriorityClassCache {
     return globalDefaultClass(await listClasses(this.store));
   }
 
-  stop(): void {
-    this.stopped = true;
-    this.watch?.close();
+  /** Starts the list-and-watch now rather than at the first lookup. */
+  start(): void {
+    this.objects.start();
   }
 
-  /** List, then follow the watch cache from the list's revision; re-list on the next lookup if the watch is cut off. */
-  start(): void {
-    if (this.starting || this.stopped) return;
-    this.starting = true;
-    void (async () => {
-      try {
-        // The resource cache exists before the list, so a watch from the list's revision is served from its ring.
-        this.watchCache.cacheFor(PRIORITY_CLASS_PREFIX);
-        const page = await this.store.list(PRIORITY_CLASS_PREFIX);
-        const known = new Map<string, any>();
-        for (const kv of page.items) known.set(kv.key.slice(PRIORITY_CLASS_PREFIX.length), decodeObject(kv.value, kv.modRevision));
-        if (this.stopped) return;
-        const w = this.watch = this.watchCache.watch(PRIORITY_CLASS_PREFIX, PRIORITY_CLASS_PREFIX, page.revision);
-        this.known = known;
-        this.defaultPc = undefined;
-        this.ready = true;
-        for await (const ev of w.events()) {
-          const name = ev.key.slice(PRIORITY_CLASS_PREFIX.length);
-          if (ev.type === 'DELETED') this.known.delete(name);
-          else this.known.set(name, ev.object);
-          this.defaultPc = undefined;
-        }
-        // A watch ends without an error only when closed: by stop() or the watch cache's shutdown.
-        this.stopped = true;
-      } catch {
-        // Cut off (too slow, compacted) or the list failed: answer "unknown" until re-synced.
-      } finally {
-        this.ready = false;
-        this.known = new Map();
-        this.defaultPc = undefined;
-        this.watch = undefined;
-        this.starting = false;
-      }
-    })();
+  stop(): void {
+    this.objects.stop();
   }
 }
