@@ -6,22 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StoreError, StoreErrorCodes, openSqliteStore, type KeyValue, type LogStore, type Watch, type WatchEvent } from '../../embedded-store';
+import { rng } from '../unit/helpers/rng';
 
 const root = mkdtempSync(join(tmpdir(), 'orch-test-store-property-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** Small seeded PRNG (mulberry32) so a failure can be replayed from the printed seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const EXPECTED = new Set<string>([StoreErrorCodes.AlreadyExists, StoreErrorCodes.Conflict, StoreErrorCodes.NotFound]);
 
 interface Observer {

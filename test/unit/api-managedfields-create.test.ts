@@ -6,21 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { setGeneralPathForTesting, updateManagedFields } from '../../api/managedfields';
 import { cloneJSON, type SchemaSource } from '../../api/patch';
 import { deploymentSchema } from './api-patch-openapi.fixture';
+import { rng } from './helpers/rng';
 
 const NOW = new Date('2026-01-02T03:04:05.678Z');
 
 /** mulberry32: a small seeded generator, so a failure names the seed that reproduces it. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type R = () => number;
 const pick = <T>(r: R, xs: T[]): T => xs[Math.floor(r() * xs.length)]!;
 const maybe = (r: R, p = 0.5): boolean => r() < p;

@@ -2,6 +2,7 @@
 // uncached parser gave, valid or not, on first and later calls, for a generated corpus.
 import { describe, expect, it } from 'vitest';
 import { isQuantity, parseQuantity, QuantityError } from '../../api/quantity';
+import { rng } from './helpers/rng';
 
 const SUFFIX: Record<string, number> = {
   '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
@@ -16,17 +17,6 @@ function oracle(value: string | number): number | undefined {
   const suffix = m[2] ?? '';
   if (/^[eE]/.test(suffix)) return n * 10 ** Number(suffix.slice(1));
   return n * SUFFIX[suffix]!;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('parseQuantity / isQuantity', () => {

@@ -4,17 +4,7 @@
 // a generated corpus of spec pairs.
 import { describe, expect, it } from 'vitest';
 import { podSpecSameButMutable, validateObject } from '../../api/validation';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './helpers/rng';
 
 /** The former comparison, as api/validation.ts had it. */
 function oracle(spec: any, old: any): boolean {

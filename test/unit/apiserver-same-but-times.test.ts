@@ -3,17 +3,7 @@
 // stripped, over a generated corpus of pairs; and it must not modify either object.
 import { describe, expect, it } from 'vitest';
 import { sameButTimes } from '../../server/apiserver/registry';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './helpers/rng';
 
 /** The former check, as registry.ts had it: clone, strip, stringify both. */
 function oracle(current: any, obj: any): boolean {
