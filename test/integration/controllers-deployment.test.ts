@@ -1,33 +1,21 @@
 // Controllers and the scheduler inside a real `orch server` (in-process), driven by the real
 // kubectl 1.32, on hollow nodes whose pods a test kubelet marks Running/Ready.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCluster, type TestCluster } from './helpers/cluster';
-import { InProcessClient } from '../../server/controllers/inprocess-client';
+import type { TestCluster } from './helpers/cluster';
+import { startHollowCluster, type HollowCluster } from './helpers/hollow-cluster';
 import { R, type ClusterClient } from '../../server/controllers/client';
-import { createHollowNodes, startHollowKubelet, startLeaseHeartbeat, type HollowKubelet } from '../unit/helpers/hollow-nodes';
 import { waitFor } from '../unit/helpers/wait';
 
+let h: HollowCluster | undefined;
 let c: TestCluster;
-let kubelet: HollowKubelet | undefined;
-let leases: { stop(): Promise<void> } | undefined;
-const client = (): ClusterClient => new InProcessClient(c.server!.api.client as any);
-
-async function startKubelet(): Promise<void> {
-  kubelet = await startHollowKubelet(client(), (n) => n.startsWith('hollow-'));
-}
+const client = (): ClusterClient => h!.client();
 
 beforeAll(async () => {
-  c = await startTestCluster();
-  await createHollowNodes(client(), ['hollow-1', 'hollow-2', 'hollow-3'], { cpu: '2' });
-  leases = await startLeaseHeartbeat(client, ['hollow-1', 'hollow-2', 'hollow-3'], 5_000);
-  await startKubelet();
+  h = await startHollowCluster({ nodes: ['hollow-1', 'hollow-2', 'hollow-3'], cpu: '2' });
+  c = h.c;
 }, 60_000);
 
-afterAll(async () => {
-  await leases?.stop();
-  await kubelet?.stop();
-  await c?.stop();
-}, 60_000);
+afterAll(async () => { await h?.stop(); }, 60_000);
 
 const deployment = (image: string) => `apiVersion: apps/v1
 kind: Deployment
@@ -88,9 +76,9 @@ describe('controllers + scheduler in orch server, with kubectl', () => {
 
   it('survives a server restart mid-rollout with no duplicate pods', async () => {
     await c.kubectlOk(['set', 'image', 'deployment/web', 'c=busybox:3']);
-    await kubelet!.stop();
+    await h!.stopKubelet();
     await c.restart();
-    await startKubelet();
+    await h!.startKubelet();
     expect(await c.kubectlOk(['rollout', 'status', 'deployment/web', '--timeout=90s'], { timeoutMs: 100_000 })).toContain('successfully rolled out');
     await waitFor(async () => [...(await podsByRS()).values()].reduce((a, b) => a + b, 0) === 4, 30_000, '4 pods');
     const byRS = await podsByRS();

@@ -3,29 +3,19 @@
 // deletions), `kubectl create pdb`, `kubectl get pdb`'s ALLOWED DISRUPTIONS, evictions through the
 // pods/eviction subresource (`kubectl create --raw`), cordoned nodes, and scale changes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCluster, waitFor, type TestCluster } from './helpers/cluster';
-import { InProcessClient } from '../../server/controllers/inprocess-client';
-import { type ClusterClient } from '../../server/controllers/client';
-import { createHollowNodes, startHollowKubelet, startLeaseHeartbeat, type HollowKubelet } from '../unit/helpers/hollow-nodes';
+import { waitFor, type TestCluster } from './helpers/cluster';
+import { startHollowCluster, type HollowCluster } from './helpers/hollow-cluster';
 
 const NODES = ['hollow-1', 'hollow-2', 'hollow-3'];
+let h: HollowCluster | undefined;
 let c: TestCluster;
-let kubelet: HollowKubelet | undefined;
-let leases: { stop(): Promise<void> } | undefined;
-const client = (): ClusterClient => new InProcessClient(c.server!.api.client as any);
 
 beforeAll(async () => {
-  c = await startTestCluster();
-  await createHollowNodes(client(), NODES, { cpu: '2' });
-  leases = await startLeaseHeartbeat(client, NODES, 5_000);
-  kubelet = await startHollowKubelet(client(), (n) => n.startsWith('hollow-'));
+  h = await startHollowCluster({ nodes: NODES, cpu: '2' });
+  c = h.c;
 }, 60_000);
 
-afterAll(async () => {
-  await leases?.stop();
-  await kubelet?.stop();
-  await c?.stop();
-}, 60_000);
+afterAll(async () => { await h?.stop(); }, 60_000);
 
 async function pdbStatus(name: string): Promise<any> {
   return JSON.parse(await c.kubectlOk(['get', 'pdb', name, '-o', 'json'])).status ?? {};

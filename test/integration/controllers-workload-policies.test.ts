@@ -2,31 +2,23 @@
 // a real `orch server`, driven by kubectl, on hollow nodes (the test reports container exit codes
 // through pods/status, as a kubelet would).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCluster, type TestCluster } from './helpers/cluster';
-import { InProcessClient } from '../../server/controllers/inprocess-client';
+import type { TestCluster } from './helpers/cluster';
+import { startHollowCluster, type HollowCluster } from './helpers/hollow-cluster';
 import { R, type ClusterClient } from '../../server/controllers/client';
 import { rfc3339, type KubeObject } from '../../server/controllers/types';
-import { createHollowNodes, startHollowKubelet, startLeaseHeartbeat, type HollowKubelet } from '../unit/helpers/hollow-nodes';
 import { waitFor } from '../unit/helpers/wait';
 
+let h: HollowCluster | undefined;
 let c: TestCluster;
-let kubelet: HollowKubelet | undefined;
-let leases: { stop(): Promise<void> } | undefined;
-const client = (): ClusterClient => new InProcessClient(c.server!.api.client as any);
+const client = (): ClusterClient => h!.client();
 const NODES = ['hollow-1', 'hollow-2', 'hollow-3'];
 
 beforeAll(async () => {
-  c = await startTestCluster();
-  await createHollowNodes(client(), NODES, { cpu: '4' });
-  leases = await startLeaseHeartbeat(client, NODES, 5_000);
-  kubelet = await startHollowKubelet(client(), (n) => n.startsWith('hollow-'));
+  h = await startHollowCluster({ nodes: NODES, cpu: '4' });
+  c = h.c;
 }, 60_000);
 
-afterAll(async () => {
-  await leases?.stop();
-  await kubelet?.stop();
-  await c?.stop();
-}, 60_000);
+afterAll(async () => { await h?.stop(); }, 60_000);
 
 const ready = (p: KubeObject) => p.status?.conditions?.some((x: any) => x.type === 'Ready' && x.status === 'True');
 

@@ -1,29 +1,21 @@
 // Jobs, StatefulSets, DaemonSets, Services' endpoints, cascading deletion and ServiceAccounts in a
 // real `orch server`, driven by kubectl, on hollow nodes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCluster, type TestCluster } from './helpers/cluster';
-import { InProcessClient } from '../../server/controllers/inprocess-client';
+import type { TestCluster } from './helpers/cluster';
+import { startHollowCluster, type HollowCluster } from './helpers/hollow-cluster';
 import { R, type ClusterClient } from '../../server/controllers/client';
-import { createHollowNodes, startHollowKubelet, startLeaseHeartbeat, type HollowKubelet } from '../unit/helpers/hollow-nodes';
 import { waitFor } from '../unit/helpers/wait';
 
+let h: HollowCluster | undefined;
 let c: TestCluster;
-let kubelet: HollowKubelet | undefined;
-let leases: { stop(): Promise<void> } | undefined;
-const client = (): ClusterClient => new InProcessClient(c.server!.api.client as any);
+const client = (): ClusterClient => h!.client();
 
 beforeAll(async () => {
-  c = await startTestCluster();
-  await createHollowNodes(client(), ['hollow-1', 'hollow-2'], { cpu: '4' });
-  leases = await startLeaseHeartbeat(client, ['hollow-1', 'hollow-2'], 5_000);
-  kubelet = await startHollowKubelet(client(), (n) => n.startsWith('hollow-'));
+  h = await startHollowCluster({ nodes: ['hollow-1', 'hollow-2'], cpu: '4' });
+  c = h.c;
 }, 60_000);
 
-afterAll(async () => {
-  await leases?.stop();
-  await kubelet?.stop();
-  await c?.stop();
-}, 60_000);
+afterAll(async () => { await h?.stop(); }, 60_000);
 
 async function succeedPods(selector: string): Promise<void> {
   const cl = client();

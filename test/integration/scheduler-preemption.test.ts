@@ -5,19 +5,14 @@
 // their deletion the preemptor is bound there; the other node's pods are untouched. A class with
 // preemptionPolicy: Never leaves its pod Pending with upstream's message and evicts nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCluster, type TestCluster } from './helpers/cluster';
-import { InProcessClient } from '../../server/controllers/inprocess-client';
-import type { ClusterClient } from '../../server/controllers/client';
-import { createHollowNodes, startHollowKubelet, startLeaseHeartbeat, type HollowKubelet } from '../unit/helpers/hollow-nodes';
+import type { TestCluster } from './helpers/cluster';
+import { startHollowCluster, type HollowCluster } from './helpers/hollow-cluster';
 import { waitFor } from '../unit/helpers/wait';
 
 const NS = 'preempt';
 const NODES = ['preempt-1', 'preempt-2'];
+let h: HollowCluster | undefined;
 let c: TestCluster;
-let kubelet: HollowKubelet | undefined;
-let leases: { stop(): Promise<void> } | undefined;
-const client = (): ClusterClient => new InProcessClient(c.server!.api.client as any);
-const startKubelet = async () => { kubelet = await startHollowKubelet(client(), (n) => NODES.includes(n), 4, NS); };
 
 const getPod = async (name: string): Promise<any> => JSON.parse(await c.kubectlOk(['get', 'pod', name, '-n', NS, '-o', 'json']));
 const podYaml = (name: string, priorityClassName: string, cpu: string) => JSON.stringify({
@@ -26,21 +21,19 @@ const podYaml = (name: string, priorityClassName: string, cpu: string) => JSON.s
 });
 
 beforeAll(async () => {
-  c = await startTestCluster();
-  await createHollowNodes(client(), NODES, { cpu: '2' });
-  leases = await startLeaseHeartbeat(client, NODES, 5_000);
-  await c.kubectlOk(['create', 'namespace', NS]);
-  await waitFor(async () => (await c.kubectl(['get', 'serviceaccount', 'default', '-n', NS])).code === 0, 20_000, 'default ServiceAccount');
-  await c.kubectlOk(['create', 'priorityclass', 'low', '--value=10']);
-  await c.kubectlOk(['create', 'priorityclass', 'high', '--value=1000']);
-  await startKubelet();
+  h = await startHollowCluster({
+    nodes: NODES, cpu: '2', kubeletNamespace: NS, kubeletWorkers: 4,
+    prepare: async ({ c }) => {
+      await c.kubectlOk(['create', 'namespace', NS]);
+      await waitFor(async () => (await c.kubectl(['get', 'serviceaccount', 'default', '-n', NS])).code === 0, 20_000, 'default ServiceAccount');
+      await c.kubectlOk(['create', 'priorityclass', 'low', '--value=10']);
+      await c.kubectlOk(['create', 'priorityclass', 'high', '--value=1000']);
+    },
+  });
+  c = h.c;
 }, 60_000);
 
-afterAll(async () => {
-  await leases?.stop();
-  await kubelet?.stop();
-  await c?.stop();
-}, 60_000);
+afterAll(async () => { await h?.stop(); }, 60_000);
 
 describe('scheduler preemption', () => {
   it('evicts the lower-priority pods of one node for a high-priority pod, which then binds there', async () => {
@@ -50,8 +43,7 @@ describe('scheduler preemption', () => {
     const lows = await Promise.all([0, 1, 2, 3].map((i) => getPod(`low-${i}`)));
     expect(lows.map((p) => p.spec.priority)).toEqual([10, 10, 10, 10]);
     // Stop the kubelet so the victims stay Terminating long enough to look at them.
-    await kubelet!.stop();
-    kubelet = undefined;
+    await h!.stopKubelet();
 
     await c.kubectlOk(['create', '-f', '-'], { input: podYaml('high', 'high', '2') });
     let nominated = '';
@@ -81,7 +73,7 @@ describe('scheduler preemption', () => {
     expect((await Promise.all(spared.map(getPod))).every((p) => !p.metadata.deletionTimestamp)).toBe(true);
 
     // The kubelet finishes the graceful deletions; the preemptor binds to its nominated node.
-    await startKubelet();
+    await h!.startKubelet();
     await waitFor(async () => (await getPod('high')).spec.nodeName === nominated, 30_000, `high bound to ${nominated}`);
     for (const v of victims) expect((await c.kubectl(['get', 'pod', v, '-n', NS])).code).not.toBe(0);
     const rest = await Promise.all(spared.map(getPod));
