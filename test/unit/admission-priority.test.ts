@@ -14,6 +14,7 @@ import {
   globalDefaultClass, PRIORITY_CLASS_PREFIX, PriorityClassCache, SYSTEM_PRIORITY_CLASSES, systemPriorityClassObject, validatePriorityClass,
 } from '../../server/apiserver/priorityclass';
 import { validateEphemeralContainersUpdate } from '../../server/apiserver/ephemeral-containers';
+import { waitForValue } from './helpers/wait';
 
 const pod = (spec: Record<string, unknown> = {}): any => ({
   apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'ns' }, spec: { containers: [{ name: 'c', image: 'busybox' }], ...spec },
@@ -143,16 +144,6 @@ async function setup(): Promise<{ store: LogStore; cache: PriorityClassCache; pl
 
 const bytes = (o: unknown): Buffer => Buffer.from(JSON.stringify(o));
 
-async function until<T>(fn: () => T | undefined | false, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('PriorityAdmission over a real store', () => {
   it('reads the store until the cache syncs, then answers synchronously and follows writes', async () => {
     const { store, cache, plugin } = await setup();
@@ -163,7 +154,7 @@ describe('PriorityAdmission over a real store', () => {
     expect(pending).toBeInstanceOf(Promise);
     await pending;
     expect(first.spec.priority).toBe(1000);
-    await until(() => cache.synced, 'the cache synced');
+    await waitForValue(() => cache.synced, 5000, 'the cache synced');
     const second = pod({ priorityClassName: 'high' });
     expect(plugin.admit(second)).toBeUndefined();
     expect(second.spec.priority).toBe(1000);
@@ -173,13 +164,13 @@ describe('PriorityAdmission over a real store', () => {
     expect(plugin.admit(none)).toBeUndefined();
     expect(none.spec.priority).toBe(0);
     await store.create(`${PRIORITY_CLASS_PREFIX}everyone`, bytes(pc('everyone', 50, { globalDefault: true, preemptionPolicy: 'Never' })));
-    await until(() => cache.defaultClass()?.metadata?.name === 'everyone', 'the default class in the cache');
+    await waitForValue(() => cache.defaultClass()?.metadata?.name === 'everyone', 5000, 'the default class in the cache');
     const defaulted = pod();
     expect(plugin.admit(defaulted)).toBeUndefined();
     expect(defaulted.spec).toMatchObject({ priorityClassName: 'everyone', priority: 50, preemptionPolicy: 'Never' });
     // Deleting the default takes it away from the next pod.
     await store.delete(`${PRIORITY_CLASS_PREFIX}everyone`);
-    await until(() => cache.defaultClass() === null, 'the default class gone from the cache');
+    await waitForValue(() => cache.defaultClass() === null, 5000, 'the default class gone from the cache');
     const after = pod();
     expect(plugin.admit(after)).toBeUndefined();
     expect(after.spec.priority).toBe(0);
@@ -189,7 +180,7 @@ describe('PriorityAdmission over a real store', () => {
   it('reads a class the cache does not hold yet, and refuses one that does not exist', async () => {
     const { store, cache, plugin } = await setup();
     cache.start();
-    await until(() => cache.synced, 'the cache synced');
+    await waitForValue(() => cache.synced, 5000, 'the cache synced');
     const missing = pod({ priorityClassName: 'nope' });
     await expect(plugin.admit(missing) as Promise<void>).rejects.toThrow('pods "p" is forbidden: no PriorityClass with name nope was found');
     // Written straight to the store: whether or not the watch delivered it yet, the pod resolves.

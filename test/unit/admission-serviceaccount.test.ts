@@ -13,6 +13,7 @@ import {
   API_TOKEN_MOUNT_PATH, ServiceAccountAdmission, applyServiceAccount, mirrorPodViolation, mountServiceAccountToken,
   podSecretNames, randomSuffix, secretReferenceViolation, shouldAutomount, tokenVolumeSource,
 } from '../../server/admission/serviceaccount';
+import { waitForValue } from './helpers/wait';
 
 const MOUNT = { name: 'kube-api-access-abcde', readOnly: true, mountPath: API_TOKEN_MOUNT_PATH };
 const fixed = () => 'abcde';
@@ -117,16 +118,6 @@ async function setup(): Promise<{ store: LogStore; cache: ServiceAccountCache; p
 const json = (o: unknown): Buffer => Buffer.from(JSON.stringify(o));
 const saBytes = (ns: string, name: string, extra: Record<string, unknown> = {}) => json({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: ns }, ...extra });
 
-async function until<T>(fn: () => T | undefined, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('ServiceAccountAdmission over a real store', () => {
   it('answers synchronously from the cache once synced, and follows creates and deletes', async () => {
     const { store, cache, plugin } = await setup();
@@ -136,21 +127,21 @@ describe('ServiceAccountAdmission over a real store', () => {
     const first = pod();
     await plugin.admit(first);
     expect(first.spec.serviceAccountName).toBe('default');
-    await until(() => cache.lookup('ns', 'default'), 'the cache to sync');
+    await waitForValue(() => cache.lookup('ns', 'default'), 5000, 'the cache to sync');
     const second = pod({ initContainers: [{ name: 'i' }] });
     expect(plugin.admit(second)).toBeUndefined();
     expect(second.spec).toMatchObject({ serviceAccountName: 'default', serviceAccount: 'default' });
     expect(second.spec.volumes[0].name).toMatch(/^kube-api-access-/);
     expect(second.spec.initContainers[0].volumeMounts[0].mountPath).toBe(API_TOKEN_MOUNT_PATH);
     await store.create('/registry/serviceaccounts/ns/builder', saBytes('ns', 'builder', { automountServiceAccountToken: false }));
-    await until(() => cache.lookup('ns', 'builder'), 'the created ServiceAccount');
+    await waitForValue(() => cache.lookup('ns', 'builder'), 5000, 'the created ServiceAccount');
     const built = pod({ serviceAccount: 'builder' });
     expect(plugin.admit(built)).toBeUndefined();
     // The deprecated field is read when the new one is unset, and both end up equal.
     expect(built.spec).toMatchObject({ serviceAccountName: 'builder', serviceAccount: 'builder' });
     expect(built.spec.volumes).toBeUndefined();
     await store.delete('/registry/serviceaccounts/ns/builder');
-    await until(() => (cache.lookup('ns', 'builder') ? undefined : true), 'the deleted ServiceAccount to go');
+    await waitForValue(() => (cache.lookup('ns', 'builder') ? undefined : true), 5000, 'the deleted ServiceAccount to go');
     await expect(plugin.admit(pod({ serviceAccountName: 'builder' }))).rejects.toMatchObject({
       httpStatus: 403, reason: 'Forbidden', message: 'pods "p" is forbidden: error looking up service account ns/builder: serviceaccount "builder" not found',
     });
@@ -178,7 +169,7 @@ describe('ServiceAccountAdmission over a real store', () => {
     const { store, cache, plugin } = await setup();
     await store.create('/registry/namespaces/ns', json({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ns' } }));
     await store.create('/registry/serviceaccounts/ns/strict', saBytes('ns', 'strict', { metadata: { name: 'strict', namespace: 'ns', annotations: { 'kubernetes.io/enforce-mountable-secrets': 'true' } }, secrets: [{ name: 'ok' }] }));
-    await until(() => cache.lookup('ns', 'strict'), 'the cache to sync');
+    await waitForValue(() => cache.lookup('ns', 'strict'), 5000, 'the cache to sync');
     const debug = (secret: string) => pod({ serviceAccountName: 'strict', ephemeralContainers: [{ name: 'debugger', image: 'busybox', envFrom: [{ secretRef: { name: secret } }] }] });
     expect(plugin.validateEphemeralContainers(debug('ok'))).toBeUndefined();
     expect(() => plugin.validateEphemeralContainers(debug('other')))

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { openSqliteStore, type LogStore } from '../../embedded-store';
 import { WatchCache } from '../../server/apiserver/watchcache';
 import { NamespaceCache } from '../../server/apiserver/namespace-cache';
+import { waitForValue } from './helpers/wait';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c(); });
@@ -22,33 +23,23 @@ async function setup(): Promise<{ store: LogStore; cache: NamespaceCache; watchC
 
 const ns = (name: string, extra: Record<string, unknown> = {}): Buffer => Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name }, ...extra }));
 
-async function until<T>(fn: () => T | undefined, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('NamespaceCache', () => {
   it('answers from the list, then follows creates, termination and deletes', async () => {
     const { store, cache } = await setup();
     await store.create('/registry/namespaces/default', ns('default'));
     // Not synced yet: unknown, and the first lookup starts the sync.
     expect(cache.lookup('default')).toBeUndefined();
-    expect(await until(() => cache.lookup('default'), 'the list')).toEqual({ terminating: false });
+    expect(await waitForValue(() => cache.lookup('default'), 5000, 'the list')).toEqual({ terminating: false });
     expect(cache.lookup('absent')).toBeUndefined();
 
     const kv = await store.create('/registry/namespaces/team', ns('team'));
-    expect(await until(() => cache.lookup('team'), 'the ADDED event')).toEqual({ terminating: false });
+    expect(await waitForValue(() => cache.lookup('team'), 5000, 'the ADDED event')).toEqual({ terminating: false });
 
     await store.update('/registry/namespaces/team', ns('team', { metadata: { name: 'team', deletionTimestamp: '2026-01-01T00:00:00Z' }, status: { phase: 'Terminating' } }), kv.modRevision);
-    await until(() => (cache.lookup('team')?.terminating ? true : undefined), 'the termination');
+    await waitForValue(() => (cache.lookup('team')?.terminating ? true : undefined), 5000, 'the termination');
 
     await store.delete('/registry/namespaces/team');
-    await until(() => (cache.lookup('team') === undefined ? true : undefined), 'the DELETED event');
+    await waitForValue(() => (cache.lookup('team') === undefined ? true : undefined), 5000, 'the DELETED event');
     expect(cache.lookup('default')).toEqual({ terminating: false });
   }, 20_000);
 
@@ -56,9 +47,9 @@ describe('NamespaceCache', () => {
     const { store, cache, watchCache } = await setup();
     await store.create('/registry/namespaces/default', ns('default'));
     cache.lookup('default');
-    await until(() => cache.lookup('default'), 'the list');
+    await waitForValue(() => cache.lookup('default'), 5000, 'the list');
     watchCache.stop();
-    await until(() => (cache.lookup('default') === undefined ? true : undefined), 'the cache to let go');
+    await waitForValue(() => (cache.lookup('default') === undefined ? true : undefined), 5000, 'the cache to let go');
     // It does not restart on a closed watch cache's behalf.
     await new Promise((r) => setTimeout(r, 50));
     expect(cache.lookup('default')).toBeUndefined();

@@ -7,3 +7,15 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** Polls until `fn` gives a value (not undefined, null or false) and returns it. */
+export async function waitForValue<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs: number, what = 'a value'): Promise<T> {
+  let value: T | undefined;
+  await waitFor(async () => {
+    const v = await fn();
+    if (v === undefined || v === null || v === false) return false;
+    value = v;
+    return true;
+  }, timeoutMs, what);
+  return value as T;
+}
