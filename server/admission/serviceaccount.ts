@@ -179,15 +179,23 @@ export class ServiceAccountAdmission {
     if (!spec.serviceAccountName) spec.serviceAccountName = spec.serviceAccount || DEFAULT_SERVICE_ACCOUNT;
     spec.serviceAccount = spec.serviceAccountName;
     const name: string = spec.serviceAccountName;
-    const finish = (sa: any): void => {
-      const refused = applyServiceAccount(pod, sa);
+    return this.withServiceAccount(namespace, name, forbid, (sa) => applyServiceAccount(pod, sa));
+  }
+
+  /**
+   * Runs `check` on the ServiceAccount (from the cache, or read live on a miss): a missing one, or a
+   * refusal `check` returns, is a 403 made by `forbid`. Synchronous on a cache hit.
+   */
+  private withServiceAccount(namespace: string, name: string, forbid: (why: string) => Error, check: (sa: any) => string | undefined): void | Promise<void> {
+    const run = (sa: any): void => {
+      const refused = check(sa);
       if (refused) throw forbid(refused);
     };
     const cached = this.cache.lookup(namespace, name);
-    if (cached) return finish(cached);
+    if (cached) return run(cached);
     return this.lookupLive(namespace, name).then((sa) => {
       if (!sa) throw forbid(`error looking up service account ${namespace}/${name}: serviceaccount "${name}" not found`);
-      finish(sa);
+      run(sa);
     });
   }
 
@@ -201,16 +209,7 @@ export class ServiceAccountAdmission {
     const name: string | undefined = pod.spec?.serviceAccountName;
     const forbid = (why: string) => forbiddenMessage('', 'pods', podNameForErrors(pod), why);
     if (!name) throw forbid(`no service account specified for pod ${namespace}/${pod.metadata?.name ?? ''}`);
-    const check = (sa: any): void => {
-      const refused = secretReferenceViolation(sa, { spec: { ephemeralContainers: pod.spec.ephemeralContainers } });
-      if (refused) throw forbid(refused);
-    };
-    const cached = this.cache.lookup(namespace, name);
-    if (cached) return check(cached);
-    return this.lookupLive(namespace, name).then((sa) => {
-      if (!sa) throw forbid(`error looking up service account ${namespace}/${name}: serviceaccount "${name}" not found`);
-      check(sa);
-    });
+    return this.withServiceAccount(namespace, name, forbid, (sa) => secretReferenceViolation(sa, { spec: { ephemeralContainers: pod.spec.ephemeralContainers } }));
   }
 
   /**
